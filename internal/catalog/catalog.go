@@ -1,0 +1,107 @@
+// Package catalog is the one list of metric names, label names, fixed label values and default
+// buckets that perfobs-go emits. The middleware writes series from it, and the alert rules and
+// dashboards read their queries from it, so a renamed metric cannot leave a rule or a panel behind.
+package catalog
+
+// Metric names (OpenTelemetry semantic conventions, in Prometheus form).
+const (
+	HTTPServerDuration     = "http_server_request_duration_seconds"
+	HTTPServerActive       = "http_server_active_requests"
+	HTTPServerRequestSize  = "http_server_request_body_size_bytes"
+	HTTPServerResponseSize = "http_server_response_body_size_bytes"
+	HTTPClientDuration     = "http_client_request_duration_seconds"
+
+	RPCServerDuration = "rpc_server_call_duration_seconds"
+	RPCClientDuration = "rpc_client_call_duration_seconds"
+
+	// LabelOverflow counts label values that a cardinality cap collapsed into OtherValue.
+	LabelOverflow = "perfobs_label_overflow_total"
+)
+
+// Label names.
+const (
+	LabelMethod     = "http_request_method"
+	LabelRoute      = "http_route"
+	LabelStatusCode = "http_response_status_code"
+	LabelScheme     = "url_scheme"
+	LabelErrorType  = "error_type"
+	LabelServerAddr = "server_address"
+	LabelServerPort = "server_port"
+
+	LabelRPCSystem = "rpc_system_name"
+	LabelRPCMethod = "rpc_method"
+	LabelRPCStatus = "rpc_response_status_code"
+
+	// Labels of LabelOverflow.
+	LabelMetric = "metric"
+	LabelLabel  = "label"
+)
+
+// Fixed label values.
+const (
+	// OtherValue replaces an unknown HTTP method, and any label value that a cardinality cap
+	// collapsed (the semantic conventions use _OTHER for unknown methods).
+	OtherValue = "_OTHER"
+	// UnmatchedRoute is http_route for requests that matched no route: no ServeMux pattern,
+	// no route function result and no SetRoute call.
+	UnmatchedRoute = "_unmatched"
+	// RPCSystemGRPC is rpc_system_name for gRPC.
+	RPCSystemGRPC = "grpc"
+	// ErrorPanic is error_type when a handler panicked.
+	ErrorPanic = "panic"
+	// ErrorAborted is error_type when a handler aborted with http.ErrAbortHandler.
+	ErrorAborted = "aborted"
+)
+
+// DefaultDurationBuckets are the semantic conventions' advisory buckets for request durations, in seconds.
+func DefaultDurationBuckets() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+}
+
+// DefaultSizeBuckets are byte buckets for body sizes: powers of four from 64 B to 64 MiB.
+func DefaultSizeBuckets() []float64 {
+	b := make([]float64, 0, 11)
+	for v := 64.0; v <= 64<<20; v *= 4 {
+		b = append(b, v)
+	}
+	return b
+}
+
+// Metric describes one metric family for documentation and tests.
+type Metric struct {
+	Name   string
+	Type   string // "histogram", "gauge" or "counter"
+	Help   string
+	Labels []string
+	OptIn  string // empty when always on, else the option that turns it on
+}
+
+var (
+	httpServerLabels = []string{LabelMethod, LabelRoute, LabelStatusCode, LabelScheme, LabelErrorType}
+	httpClientLabels = []string{LabelMethod, LabelServerAddr, LabelServerPort, LabelStatusCode, LabelErrorType}
+	rpcLabels        = []string{LabelRPCSystem, LabelRPCMethod, LabelRPCStatus, LabelErrorType}
+)
+
+// HTTPServerLabels returns the label names of the HTTP server histograms, in exposition order.
+func HTTPServerLabels() []string { return append([]string(nil), httpServerLabels...) }
+
+// HTTPClientLabels returns the label names of the HTTP client histogram.
+func HTTPClientLabels() []string { return append([]string(nil), httpClientLabels...) }
+
+// RPCLabels returns the label names of the RPC duration histograms.
+func RPCLabels() []string { return append([]string(nil), rpcLabels...) }
+
+// Metrics returns every metric family the middleware packages can emit, for the README's
+// reference table and the tests that keep it equal to the code.
+func Metrics() []Metric {
+	return []Metric{
+		{HTTPServerDuration, "histogram", "Duration of HTTP server requests.", HTTPServerLabels(), ""},
+		{HTTPServerActive, "gauge", "Number of HTTP server requests in flight.", []string{LabelMethod, LabelScheme}, ""},
+		{HTTPServerRequestSize, "histogram", "Size of HTTP server request bodies.", HTTPServerLabels(), "WithBodySizes"},
+		{HTTPServerResponseSize, "histogram", "Size of HTTP server response bodies.", HTTPServerLabels(), "WithBodySizes"},
+		{HTTPClientDuration, "histogram", "Duration of HTTP client requests.", HTTPClientLabels(), ""},
+		{RPCServerDuration, "histogram", "Duration of RPCs received by the server.", RPCLabels(), ""},
+		{RPCClientDuration, "histogram", "Duration of RPCs made by the client.", RPCLabels(), ""},
+		{LabelOverflow, "counter", "Label values collapsed into _OTHER by a cardinality cap.", []string{LabelMetric, LabelLabel}, ""},
+	}
+}
