@@ -1,0 +1,163 @@
+package middleware
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/internal/instrument"
+	"github.com/perfobs/perfobs-go/internal/recorder"
+)
+
+// Transport wraps base (http.DefaultTransport when nil) with client-side RED metrics. It is the
+// Must form of New(opts...).Transport(base): it panics only when opts are invalid.
+func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	r, err := New(opts...)
+	if err != nil {
+		panic("middleware.Transport: " + err.Error())
+	}
+	return r.Transport(base)
+}
+
+// Transport wraps base (http.DefaultTransport when nil) so that every round trip is recorded in
+// http_client_request_duration_seconds, from the call until the response headers arrive (reading
+// the body is the caller's time). Transport errors get an error_type naming their kind: timeout,
+// canceled, dns, tls, connection or _OTHER; responses with status 400 and above get their status.
+// server_address values are capped (WithLabelCap).
+func (rec *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{rec: rec, base: base}
+}
+
+type transport struct {
+	rec  *Recorder
+	base http.RoundTripper
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped transport, so that
+// http.Client.CloseIdleConnections keeps working through the wrapper.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// Unwrap returns the wrapped transport.
+func (t *transport) Unwrap() http.RoundTripper { return t.base }
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok := t.rec.shards.Get()
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	elapsed := time.Since(start)
+
+	key := clientKey{method: methodIndex(req.Method)}
+	if req.URL != nil {
+		key.host = req.URL.Hostname()
+		key.port = req.URL.Port()
+		if key.port == "" {
+			key.port = "80"
+			if req.URL.Scheme == "https" {
+				key.port = "443"
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		key.err = transportErrorKind(err)
+	case resp.StatusCode >= 400:
+		key.status, key.err = uint16(resp.StatusCode), "status"
+	default:
+		key.status = uint16(resp.StatusCode)
+	}
+	m := t.rec.client
+	h := m.duration.Get(key)
+	if h == nil {
+		key.host = m.hosts.Admit(key.host)
+		if key.host == catalog.OtherValue {
+			key.port = catalog.OtherValue
+		}
+		h = m.duration.GetOrCreate(key, key.labels)
+	}
+	m.duration.Observe(h, tok.Shard, int64(elapsed))
+	t.rec.shards.Put(tok)
+	return resp, err
+}
+
+// clientKey identifies one series of the client histogram.
+type clientKey struct {
+	host, port string
+	err        string // "", "status", or a transport error kind
+	status     uint16
+	method     uint8
+}
+
+func (k clientKey) labels() []string {
+	status := ""
+	if k.status != 0 {
+		status = strconv.Itoa(int(k.status))
+	}
+	errType := k.err
+	if errType == "status" {
+		errType = status
+	}
+	return []string{methodNames[k.method], k.host, k.port, status, errType}
+}
+
+// transportErrorKind maps a round-trip error to a small fixed set of error_type values.
+func transportErrorKind(err error) string {
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	var tlsErr tls.RecordHeaderError
+	var certErr *tls.CertificateVerificationError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.As(err, &dnsErr):
+		return "dns"
+	case errors.As(err, &tlsErr), errors.As(err, &certErr):
+		return "tls"
+	case errors.As(err, &opErr):
+		return "connection"
+	}
+	return catalog.OtherValue
+}
+
+type clientMetrics struct {
+	duration *recorder.HistogramVec[clientKey]
+	hosts    *instrument.LabelCap
+}
+
+func newClientMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec) (*clientMetrics, error) {
+	d, err := recorder.NewHistogramVec[clientKey](catalog.HTTPClientDuration, "Duration of HTTP client requests.",
+		catalog.HTTPClientLabels(), recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9})
+	if err != nil {
+		return nil, err
+	}
+	m := &clientMetrics{duration: d, hosts: &instrument.LabelCap{Metric: catalog.HTTPClientDuration,
+		Label: catalog.LabelServerAddr, Max: cfg.LabelCap, Overflow: overflow, Logger: cfg.Logger}}
+	got, err := instrument.RegisterOrReuse(cfg.Registerer, m)
+	if err != nil {
+		return nil, fmt.Errorf("registering HTTP client metrics: %w", err)
+	}
+	return got, nil
+}
+
+// Describe implements prometheus.Collector.
+func (m *clientMetrics) Describe(ch chan<- *prometheus.Desc) { m.duration.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (m *clientMetrics) Collect(ch chan<- prometheus.Metric) { m.duration.Collect(ch) }
