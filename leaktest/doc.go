@@ -1,0 +1,2 @@
+// Package leaktest checks tests for leaked goroutines.
+package leaktest
