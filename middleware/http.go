@@ -43,11 +43,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	active := int(method)*2 + int(scheme)
 	h.rec.server.active.Add(active, c.shard, 1)
-	if h.rec.server.reqSize != nil && r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+	if h.rec.server.sizes && r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
 		c.body.rc = r.Body
 		r.Body = &c.body
 	}
-	start := time.Now()
+	start := h.rec.since()
 	defer h.done(c, r, start, method, scheme, active)
 	h.next.ServeHTTP(c.wrap(interfaceMask(w)), r)
 	c.returned = true
@@ -56,8 +56,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // done records the request. It runs deferred, so it also sees panics: a panic is recorded as
 // status 500 (or the status already sent) with error_type "panic" and then goes on; a panic with
 // http.ErrAbortHandler, or runtime.Goexit, is recorded with error_type "aborted".
-func (h *handler) done(c *core, r *http.Request, start time.Time, method, scheme uint8, active int) {
-	elapsed := time.Since(start)
+func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int) {
+	elapsed := h.rec.since() - start
 	var panicked any
 	kind := errNone
 	if !c.returned {
@@ -85,7 +85,7 @@ func (h *handler) done(c *core, r *http.Request, start time.Time, method, scheme
 		hist = m.duration.GetOrCreate(key, key.labels)
 	}
 	m.duration.Observe(hist, c.shard, int64(elapsed))
-	if m.reqSize != nil {
+	if m.sizes {
 		size := r.ContentLength
 		if c.body.rc != nil {
 			size = c.body.n
@@ -135,12 +135,8 @@ func (h *handler) route(c *core, r *http.Request) string {
 // "GET example.com/users/{id}" gives "/users/{id}" and "GET /{$}" gives "/". It returns "" for a
 // pattern without a path. It does not allocate.
 func RouteFromPattern(pattern string) string {
-	if pattern == "" {
-		return ""
-	}
-	if i := strings.IndexAny(pattern, " \t"); i >= 0 {
-		pattern = strings.TrimLeft(pattern[i:], " \t")
-	}
+	// A pattern is "[METHOD ][HOST]/[PATH]"; neither a method nor a host contains '/', so the
+	// path starts at the first '/'.
 	i := strings.IndexByte(pattern, '/')
 	if i < 0 {
 		return ""

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,7 +23,12 @@ type Recorder struct {
 	client *clientMetrics
 	pool   sync.Pool // *core
 	shards recorder.ShardPicker
+	epoch  time.Time // monotonic reference for since
 }
+
+// since reads the monotonic clock once: time.Since on a time with a monotonic reading costs one
+// clock read, where time.Now costs two (wall and monotonic).
+func (r *Recorder) since() time.Duration { return time.Since(r.epoch) }
 
 // New validates opts and registers the metrics. It returns an error naming each invalid option,
 // or a conflict with metrics already on the registry (other buckets, for example).
@@ -43,7 +49,7 @@ func New(opts ...Option) (*Recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Recorder{cfg: cfg, server: server, client: client}
+	r := &Recorder{cfg: cfg, server: server, client: client, epoch: time.Now()}
 	r.pool.New = func() any { return &core{shard: r.shards.NextShard()} }
 	return r, nil
 }
@@ -121,7 +127,8 @@ func (k serverKey) labels() []string {
 // the same registry finds and shares it (routes cap included).
 type serverMetrics struct {
 	duration *recorder.HistogramVec[serverKey]
-	reqSize  *recorder.HistogramVec[serverKey] // nil unless WithBodySizes
+	sizes    bool // WithBodySizes; the size vecs always exist so that their Descs are always described
+	reqSize  *recorder.HistogramVec[serverKey]
 	respSize *recorder.HistogramVec[serverKey]
 	active   *recorder.GaugeArray // index method*2+scheme
 	routes   *instrument.LabelCap
@@ -139,16 +146,17 @@ func newServerMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec) (
 	if err != nil {
 		return nil, err
 	}
-	if cfg.BodySizes {
-		size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1}
-		if m.reqSize, err = recorder.NewHistogramVec[serverKey](catalog.HTTPServerRequestSize,
-			"Size of HTTP server request bodies.", labels, size); err != nil {
-			return nil, err
-		}
-		if m.respSize, err = recorder.NewHistogramVec[serverKey](catalog.HTTPServerResponseSize,
-			"Size of HTTP server response bodies.", labels, size); err != nil {
-			return nil, err
-		}
+	// The size vecs exist even when body sizes are off: a registry then holds the same Descs
+	// either way, and a second middleware with the other setting gets a clear conflict error.
+	m.sizes = cfg.BodySizes
+	size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1}
+	if m.reqSize, err = recorder.NewHistogramVec[serverKey](catalog.HTTPServerRequestSize,
+		"Size of HTTP server request bodies.", labels, size); err != nil {
+		return nil, err
+	}
+	if m.respSize, err = recorder.NewHistogramVec[serverKey](catalog.HTTPServerResponseSize,
+		"Size of HTTP server response bodies.", labels, size); err != nil {
+		return nil, err
 	}
 	var active [][]string
 	for _, meth := range methodNames {
@@ -177,11 +185,11 @@ func (m *serverMetrics) conflicts(other *serverMetrics) error {
 		return fmt.Errorf("WithDurationBuckets: registry already has %s with buckets %v, not %v",
 			catalog.HTTPServerDuration, b, o)
 	}
-	if (m.reqSize == nil) != (other.reqSize == nil) {
+	if m.sizes != other.sizes {
 		return fmt.Errorf("WithBodySizes: registry already has HTTP server metrics with body sizes %s",
-			map[bool]string{true: "on", false: "off"}[m.reqSize != nil])
+			map[bool]string{true: "on", false: "off"}[m.sizes])
 	}
-	if m.reqSize != nil && !slices.Equal(m.reqSize.Shape().Bounds, other.reqSize.Shape().Bounds) {
+	if m.sizes && !slices.Equal(m.reqSize.Shape().Bounds, other.reqSize.Shape().Bounds) {
 		return fmt.Errorf("WithSizeBuckets: registry already has %s with buckets %v, not %v",
 			catalog.HTTPServerRequestSize, m.reqSize.Shape().Bounds, other.reqSize.Shape().Bounds)
 	}
@@ -192,17 +200,15 @@ func (m *serverMetrics) conflicts(other *serverMetrics) error {
 func (m *serverMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.duration.Describe(ch)
 	m.active.Describe(ch)
-	if m.reqSize != nil {
-		m.reqSize.Describe(ch)
-		m.respSize.Describe(ch)
-	}
+	m.reqSize.Describe(ch)
+	m.respSize.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
 func (m *serverMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 	m.active.Collect(ch)
-	if m.reqSize != nil {
+	if m.sizes {
 		m.reqSize.Collect(ch)
 		m.respSize.Collect(ch)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -57,9 +56,9 @@ func (t *transport) Unwrap() http.RoundTripper { return t.base }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok := t.rec.shards.Get()
-	start := time.Now()
+	start := t.rec.since()
 	resp, err := t.base.RoundTrip(req)
-	elapsed := time.Since(start)
+	elapsed := t.rec.since() - start
 
 	key := clientKey{method: methodIndex(req.Method)}
 	if req.URL != nil {
