@@ -14,6 +14,18 @@ const (
 	RPCServerDuration = "rpc_server_call_duration_seconds"
 	RPCClientDuration = "rpc_client_call_duration_seconds"
 
+	// gRPC message sizes (per message, uncompressed) and message counts (per RPC), from the
+	// stats handlers of package grpcmw; the OpenTelemetry RPC semantic conventions'
+	// rpc.{server,client}.{request,response}.size and .{requests,responses}_per_rpc.
+	RPCServerRequestSize     = "rpc_server_request_size_bytes"
+	RPCServerResponseSize    = "rpc_server_response_size_bytes"
+	RPCServerRequestsPerRPC  = "rpc_server_requests_per_rpc"
+	RPCServerResponsesPerRPC = "rpc_server_responses_per_rpc"
+	RPCClientRequestSize     = "rpc_client_request_size_bytes"
+	RPCClientResponseSize    = "rpc_client_response_size_bytes"
+	RPCClientRequestsPerRPC  = "rpc_client_requests_per_rpc"
+	RPCClientResponsesPerRPC = "rpc_client_responses_per_rpc"
+
 	// LabelOverflow counts label values that a cardinality cap collapsed into OtherValue.
 	LabelOverflow = "perfobs_label_overflow_total"
 )
@@ -67,6 +79,16 @@ func DefaultSizeBuckets() []float64 {
 	return b
 }
 
+// DefaultMessageCountBuckets are the buckets of the gRPC messages-per-RPC histograms: powers of
+// two from 1 to 16384.
+func DefaultMessageCountBuckets() []float64 {
+	b := make([]float64, 0, 15)
+	for v := 1.0; v <= 16384; v *= 2 {
+		b = append(b, v)
+	}
+	return b
+}
+
 // Metric describes one metric family for documentation and tests.
 type Metric struct {
 	Name   string
@@ -80,6 +102,7 @@ var (
 	httpServerLabels = []string{LabelMethod, LabelRoute, LabelStatusCode, LabelScheme, LabelErrorType}
 	httpClientLabels = []string{LabelMethod, LabelServerAddr, LabelServerPort, LabelStatusCode, LabelErrorType}
 	rpcLabels        = []string{LabelRPCSystem, LabelRPCMethod, LabelRPCStatus, LabelErrorType}
+	rpcSizeLabels    = []string{LabelRPCSystem, LabelRPCMethod}
 )
 
 // HTTPServerLabels returns the label names of the HTTP server histograms, in exposition order.
@@ -90,6 +113,10 @@ func HTTPClientLabels() []string { return append([]string(nil), httpClientLabels
 
 // RPCLabels returns the label names of the RPC duration histograms.
 func RPCLabels() []string { return append([]string(nil), rpcLabels...) }
+
+// RPCSizeLabels returns the label names of the gRPC message-size histograms. They are recorded
+// per message, before the RPC's status is known, so they carry no status.
+func RPCSizeLabels() []string { return append([]string(nil), rpcSizeLabels...) }
 
 // Metrics returns every metric family the middleware packages can emit, for the README's
 // reference table and the tests that keep it equal to the code.
@@ -102,6 +129,14 @@ func Metrics() []Metric {
 		{HTTPClientDuration, "histogram", "Duration of HTTP client requests.", HTTPClientLabels(), ""},
 		{RPCServerDuration, "histogram", "Duration of RPCs received by the server.", RPCLabels(), ""},
 		{RPCClientDuration, "histogram", "Duration of RPCs made by the client.", RPCLabels(), ""},
+		{RPCServerRequestSize, "histogram", "Size of each request message received by the server, uncompressed.", RPCSizeLabels(), "grpcmw.ServerStatsHandler"},
+		{RPCServerResponseSize, "histogram", "Size of each response message sent by the server, uncompressed.", RPCSizeLabels(), "grpcmw.ServerStatsHandler"},
+		{RPCServerRequestsPerRPC, "histogram", "Number of request messages received per RPC by the server.", RPCLabels(), "grpcmw.ServerStatsHandler"},
+		{RPCServerResponsesPerRPC, "histogram", "Number of response messages sent per RPC by the server.", RPCLabels(), "grpcmw.ServerStatsHandler"},
+		{RPCClientRequestSize, "histogram", "Size of each request message sent by the client, uncompressed.", RPCSizeLabels(), "grpcmw.ClientStatsHandler"},
+		{RPCClientResponseSize, "histogram", "Size of each response message received by the client, uncompressed.", RPCSizeLabels(), "grpcmw.ClientStatsHandler"},
+		{RPCClientRequestsPerRPC, "histogram", "Number of request messages sent per RPC by the client.", RPCLabels(), "grpcmw.ClientStatsHandler"},
+		{RPCClientResponsesPerRPC, "histogram", "Number of response messages received per RPC by the client.", RPCLabels(), "grpcmw.ClientStatsHandler"},
 		{LabelOverflow, "counter", "Label values collapsed into _OTHER by a cardinality cap.", []string{LabelMetric, LabelLabel}, ""},
 	}
 }
