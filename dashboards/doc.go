@@ -1,0 +1,26 @@
+// Package dashboards builds the perfobs-go Grafana dashboards (Grafana 10 and later) with the
+// grafana-foundation-sdk typed builders, reading every metric and label name from the same
+// internal catalogue the middleware writes them from.
+//
+// Three dashboards:
+//
+//   - Service RED (uid perfobs-red): request rate, error ratio and p50/p90/p99 latency of HTTP
+//     servers, a latency heatmap, the same by route, and by gRPC method; exemplars shown on the
+//     latency panels and a data link to the service's profiles (WithProfilesURL);
+//   - Go runtime (uid perfobs-go-runtime): goroutines, scheduler latency, threads, heap and memory
+//     classes against GOMEMLIMIT, GC cycles, pauses and CPU share, file descriptors;
+//   - SLO and error budget (uid perfobs-slo-<service>): for each SLO of a spec, the budget left
+//     over the SLO window, the burn rate of every alert window against the thresholds the alert
+//     rules use, and the SLI over time, all read from the recording rules package alerts
+//     generates.
+//
+// Every dashboard has a Prometheus datasource variable and job and instance variables; the RED
+// dashboard adds route and gRPC method. Build returns the dashboards for a spec, WriteAll writes
+// them as JSON files, which Grafana imports by file provisioning or through its HTTP API. The
+// shipped defaults in dashboards/json/ are this package's output for the default options, and a
+// test fails when they drift.
+//
+// Every histogram query goes through one query builder (classic _bucket/_count series). A native
+// histogram mode (histogram_count, histogram_quantile over native series) belongs there and is not
+// built yet.
+package dashboards

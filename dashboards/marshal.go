@@ -1,0 +1,26 @@
+package dashboards
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
+// Marshal renders a dashboard as the JSON Grafana imports: indented with two spaces, object keys
+// in a fixed order, ending in a newline, so that the same dashboard always gives the same bytes.
+func Marshal(d dashboard.Dashboard) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		title := ""
+		if d.Title != nil {
+			title = *d.Title
+		}
+		return nil, fmt.Errorf("dashboards: marshal %q: %w", title, err)
+	}
+	return buf.Bytes(), nil
+}

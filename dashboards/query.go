@@ -1,0 +1,99 @@
+package dashboards
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/perfobs/perfobs-go/internal/catalog"
+)
+
+// Grafana template variables the queries use.
+const (
+	varDatasource   = "datasource"
+	varJob          = "job"
+	varInstance     = "instance"
+	varRoute        = "route"
+	varMethod       = "method"
+	rateInterval    = "$__rate_interval"
+	allValue        = ".*"
+	datasourceType  = "prometheus"
+	datasourceInput = "${" + varDatasource + "}"
+)
+
+// targetMatchers are the job and instance selection every panel of a dashboard shares.
+func targetMatchers() []string {
+	return []string{`job="$` + varJob + `"`, `instance=~"$` + varInstance + `"`}
+}
+
+// selector renders metric{m1,m2,...}.
+func selector(metric string, matchers ...string) string {
+	if len(matchers) == 0 {
+		return metric
+	}
+	return metric + "{" + strings.Join(matchers, ",") + "}"
+}
+
+// with returns the target matchers followed by more.
+func with(more ...string) []string {
+	return append(targetMatchers(), more...)
+}
+
+// sumBy renders sum by (labels) (expr), or sum(expr) without labels.
+func sumBy(by []string, expr string) string {
+	if len(by) == 0 {
+		return "sum(" + expr + ")"
+	}
+	return "sum by (" + strings.Join(by, ", ") + ") (" + expr + ")"
+}
+
+// histogram builds the PromQL of one histogram family. It is the single place that knows how a
+// histogram is stored: classic mode reads the _bucket and _count series. A native-histogram mode
+// would replace these methods (histogram_count, histogram_quantile over the native series), and
+// every panel would follow.
+type histogram struct {
+	name string
+}
+
+func (h histogram) count(matchers []string) string {
+	return selector(h.name+"_count", matchers...)
+}
+
+func (h histogram) bucket(matchers []string) string {
+	return selector(h.name+"_bucket", matchers...)
+}
+
+// rate is the per-second rate of observations, summed by the given labels.
+func (h histogram) rate(by []string, matchers []string) string {
+	return sumBy(by, "rate("+h.count(matchers)+"["+rateInterval+"])")
+}
+
+// errorRatio is errors / total, each summed on its own (never an average of ratios). A label set
+// with traffic and no errors answers 0, not nothing: the error side falls back to the total side
+// times zero. A label set without traffic answers nothing, as a ratio of no requests should.
+func (h histogram) errorRatio(by []string, matchers []string) string {
+	errs := h.rate(by, append(append([]string(nil), matchers...), catalog.LabelErrorType+`!=""`))
+	total := h.rate(by, matchers)
+	return "(" + errs + " or " + total + " * 0) / " + total
+}
+
+// quantile estimates the q-quantile from the buckets.
+func (h histogram) quantile(q float64, by []string, matchers []string) string {
+	le := append([]string{"le"}, by...)
+	return fmt.Sprintf("histogram_quantile(%g, %s)", q, sumBy(le, "rate("+h.bucket(matchers)+"["+rateInterval+"])"))
+}
+
+// heatmap is the number of observations per bucket and interval, for a heatmap panel.
+func (h histogram) heatmap(matchers []string) string {
+	return sumBy([]string{"le"}, "increase("+h.bucket(matchers)+"["+rateInterval+"])")
+}
+
+// rateOf is sum by (labels) (rate(counter{matchers}[$__rate_interval])).
+func rateOf(by []string, counter string, matchers []string) string {
+	return sumBy(by, "rate("+selector(counter, matchers...)+"["+rateInterval+"])")
+}
+
+var (
+	httpServer = histogram{catalog.HTTPServerDuration}
+	rpcServer  = histogram{catalog.RPCServerDuration}
+	schedLat   = histogram{catalog.GoSchedLatencies}
+)
