@@ -19,6 +19,7 @@ import (
 //     target_info), gathered from a prometheus.Registry;
 //   - client_golang_default: collectors.NewGoCollector() with its defaults plus the process
 //     collector, which is what prometheus.DefaultRegisterer (and so promhttp.Handler) holds;
+//   - perfobs_go_only and client_golang_default_go_only: the same without the process collector;
 //   - otel_runtime: go.opentelemetry.io/contrib/instrumentation/runtime (Start and its Producer for
 //     the scheduler histogram) read through an sdk/metric ManualReader; its ReadMemStats-era cache
 //     is turned off (minimum interval 0) so that every Collect reads the runtime, as a scrape does.
@@ -35,6 +36,20 @@ func BenchmarkRuntimeScrape(b *testing.B) {
 	b.Run("client_golang_default", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		gatherLoop(b, reg)
+	})
+	// Without the process collector, which reads /proc and dominates the two above (OTel's runtime
+	// instrumentation has no process metrics).
+	b.Run("perfobs_go_only", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		if err := runtimemetrics.Register(reg, runtimemetrics.WithService("bench"), runtimemetrics.WithoutProcessCollector()); err != nil {
+			b.Fatal(err)
+		}
+		gatherLoop(b, reg)
+	})
+	b.Run("client_golang_default_go_only", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector())
 		gatherLoop(b, reg)
 	})
 	b.Run("otel_runtime", func(b *testing.B) {

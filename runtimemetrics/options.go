@@ -20,6 +20,7 @@ type config struct {
 	version     string
 	environment string
 	extra       []string // runtime/metrics names added to the default set
+	noProcess   bool
 }
 
 // WithService sets the service_name label of target_info. Without it the name is
@@ -46,6 +47,16 @@ func WithVersion(version string) Option {
 func WithEnvironment(env string) Option {
 	return optionFunc(func(c *config) error {
 		c.environment = env
+		return nil
+	})
+}
+
+// WithoutProcessCollector leaves out the process collector (process_* series), for a registry
+// that already has one. It reads several files under /proc per scrape and is the larger part of
+// a scrape's cost.
+func WithoutProcessCollector() Option {
+	return optionFunc(func(c *config) error {
+		c.noProcess = true
 		return nil
 	})
 }

@@ -68,9 +68,11 @@ func Register(reg prometheus.Registerer, opts ...Option) error {
 	if err := registerOrReuse(reg, "Go collector", newGoCollector(cfg.extra)); err != nil {
 		return err
 	}
-	proc := collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
-	if err := registerOrReuse(reg, "process collector", proc); err != nil {
-		return err
+	if !cfg.noProcess {
+		proc := collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
+		if err := registerOrReuse(reg, "process collector", proc); err != nil {
+			return err
+		}
 	}
 	info := newTargetInfo(cfg)
 	if err := reg.Register(info); err != nil {

@@ -363,6 +363,7 @@ func TestOptionsAddSeries(t *testing.T) {
 			"go_gc_heap_allocs_by_size_bytes", "go_gc_heap_frees_by_size_bytes"}},
 		{"WithRuntimeMetrics", WithRuntimeMetrics("/sched/goroutines/runnable:goroutines"), []string{
 			"go_sched_goroutines_runnable_goroutines"}},
+		{"WithoutProcessCollector", WithoutProcessCollector(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,10 +379,14 @@ func TestOptionsAddSeries(t *testing.T) {
 			for _, mf := range mfs {
 				got = append(got, mf.GetName())
 			}
+			hasProcess := slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "process_") })
 			defaults := catalog.RuntimeMetricNames()
 			extra := slices.DeleteFunc(got, func(s string) bool { return slices.Contains(defaults, s) })
 			if !slices.Equal(extra, tt.want) {
 				t.Fatalf("added families %v, want %v", extra, tt.want)
+			}
+			if wantProcess := tt.name != "WithoutProcessCollector" && runtime.GOOS == "linux"; hasProcess != wantProcess {
+				t.Fatalf("process_* series present: %v, want %v", hasProcess, wantProcess)
 			}
 		})
 	}
