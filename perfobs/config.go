@@ -1,0 +1,122 @@
+package perfobs
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/perfobs/perfobs-go/middleware"
+)
+
+// Config configures Start. The zero Config works: it names the service from the environment
+// (or the executable) and turns on metrics; profiling and tracing start only when configured.
+// Fields set here win over the environment.
+type Config struct {
+	// Service is the service name (target_info's service_name, Pyroscope's application name).
+	// Empty: OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES, then
+	// "unknown_service:" and the executable's name, as OpenTelemetry does.
+	Service string
+	// Version is the service version. Empty: service.version in OTEL_RESOURCE_ATTRIBUTES.
+	Version string
+	// Environment is the deployment environment ("prod", "staging"). Empty:
+	// deployment.environment.name (or the older deployment.environment) in OTEL_RESOURCE_ATTRIBUTES.
+	Environment string
+
+	// Logger receives the SDK's rate-limited warnings and errors. Nil: slog.Default().
+	Logger *slog.Logger
+	// LookupEnv reads environment variables. Nil: os.LookupEnv. Tests inject their own.
+	LookupEnv func(key string) (string, bool)
+
+	// Middleware are extra options for HTTP, Transport and MiddlewareOptions (buckets, route
+	// functions, skipped paths...). The registerer and logger are the Observer's.
+	Middleware []middleware.Option
+	// DisableRuntimeMetrics leaves out the Go runtime, process and target_info collectors.
+	DisableRuntimeMetrics bool
+
+	// Profiling configures continuous profiling to Pyroscope: see ProfilingConfig.
+	Profiling ProfilingConfig
+}
+
+// Standard OpenTelemetry variables the facade reads.
+const (
+	EnvOTelServiceName        = "OTEL_SERVICE_NAME"
+	EnvOTelResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
+)
+
+// resolved is a Config with the environment and defaults applied.
+type resolved struct {
+	Config
+	resource map[string]string // parsed OTEL_RESOURCE_ATTRIBUTES
+}
+
+func resolve(cfg Config) (*resolved, error) {
+	r := &resolved{Config: cfg}
+	if r.LookupEnv == nil {
+		r.LookupEnv = os.LookupEnv
+	}
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	for i, o := range cfg.Middleware {
+		if o == nil {
+			return nil, fmt.Errorf("Config.Middleware[%d]: option is nil", i)
+		}
+	}
+	if v, ok := r.LookupEnv(EnvOTelResourceAttributes); ok {
+		attrs, err := ParseResourceAttributes(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvOTelResourceAttributes, err)
+		}
+		r.resource = attrs
+	}
+	if r.Service == "" {
+		if v, ok := r.LookupEnv(EnvOTelServiceName); ok && strings.TrimSpace(v) != "" {
+			r.Service = strings.TrimSpace(v)
+		} else if v := r.resource["service.name"]; v != "" {
+			r.Service = v
+		} else {
+			exe, _ := os.Executable()
+			r.Service = "unknown_service:" + filepath.Base(exe)
+		}
+	}
+	if r.Version == "" {
+		r.Version = r.resource["service.version"]
+	}
+	if r.Environment == "" {
+		r.Environment = r.resource["deployment.environment.name"]
+		if r.Environment == "" {
+			r.Environment = r.resource["deployment.environment"]
+		}
+	}
+	return r, nil
+}
+
+// ParseResourceAttributes parses the value of OTEL_RESOURCE_ATTRIBUTES: comma-separated
+// key=value pairs, values percent-encoded (W3C Baggage octet rules). An empty value gives an
+// empty map. A malformed pair is an error naming it and its position.
+func ParseResourceAttributes(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for i, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("pair %d %q: want key=value", i+1, pair)
+		}
+		value, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("pair %d %q: value is not percent-encoded correctly: %w", i+1, pair, err)
+		}
+		out[k] = value
+	}
+	return out, nil
+}

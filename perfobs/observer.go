@@ -1,0 +1,120 @@
+package perfobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/runtimemetrics"
+)
+
+// Observer is a started SDK: its own metrics registry, the middleware recording into it, and the
+// background parts (profiling, tracing) that Shutdown stops.
+type Observer struct {
+	cfg      *resolved
+	reg      *prometheus.Registry
+	rec      *middleware.Recorder
+	mwOpts   []middleware.Option
+	metrics  http.Handler
+	profiler *profiler
+
+	shutdownOnce sync.Once
+	shutdownDone chan struct{}
+	shutdownErr  error
+}
+
+// Start validates cfg, registers the metrics on a registry of the Observer's own (never the
+// global one) and starts what cfg and the environment ask for. A bad configuration is an error
+// naming the field or variable; Start never panics on it.
+func Start(ctx context.Context, cfg Config) (*Observer, error) {
+	if ctx == nil {
+		return nil, errors.New("perfobs.Start: nil context")
+	}
+	rc, err := resolve(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("perfobs.Start: %w", err)
+	}
+	o := &Observer{cfg: rc, reg: prometheus.NewRegistry(), shutdownDone: make(chan struct{})}
+	o.mwOpts = append([]middleware.Option{middleware.WithRegisterer(o.reg), middleware.WithLogger(rc.Logger)}, rc.Middleware...)
+	if o.rec, err = middleware.New(o.mwOpts...); err != nil {
+		return nil, fmt.Errorf("perfobs.Start: Config.Middleware: %w", err)
+	}
+	if !rc.DisableRuntimeMetrics {
+		err := runtimemetrics.Register(o.reg, runtimemetrics.WithService(rc.Service),
+			runtimemetrics.WithVersion(rc.Version), runtimemetrics.WithEnvironment(rc.Environment))
+		if err != nil {
+			return nil, fmt.Errorf("perfobs.Start: runtime metrics: %w", err)
+		}
+	}
+	o.metrics = promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{
+		EnableOpenMetrics: true,                    // exemplars need OpenMetrics
+		ErrorHandling:     promhttp.ContinueOnError, // a broken collector must not hide the healthy metrics
+		Registry:          o.reg,                    // counts gathering errors in promhttp_metric_handler_errors_total
+	})
+	o.profiler, err = startProfiler(rc.Profiling, profilingApp{service: rc.Service, version: rc.Version,
+		environment: rc.Environment}, rc.LookupEnv, rc.Logger)
+	if err != nil {
+		o.Shutdown(ctx)
+		return nil, fmt.Errorf("perfobs.Start: Config.Profiling: %w", err)
+	}
+	return o, nil
+}
+
+// Service returns the resolved service name.
+func (o *Observer) Service() string { return o.cfg.Service }
+
+// Registerer is where the service registers its own collectors, so that MetricsHandler serves
+// them beside the SDK's.
+func (o *Observer) Registerer() prometheus.Registerer { return o.reg }
+
+// Gatherer reads the Observer's registry (for tests and in-process summaries).
+func (o *Observer) Gatherer() prometheus.Gatherer { return o.reg }
+
+// MetricsHandler serves the registry for Prometheus: OpenMetrics (with exemplars), protobuf
+// (native histograms) or text, by content negotiation.
+func (o *Observer) MetricsHandler() http.Handler { return o.metrics }
+
+// HTTP wraps next with the RED middleware (see package middleware).
+func (o *Observer) HTTP(next http.Handler) http.Handler { return o.rec.Handler(next) }
+
+// Transport wraps base (http.DefaultTransport when nil) with client-side RED metrics.
+func (o *Observer) Transport(base http.RoundTripper) http.RoundTripper { return o.rec.Transport(base) }
+
+// MiddlewareOptions returns the options that record into this Observer, for the gRPC
+// interceptors of package grpcmw (or another middleware.New).
+func (o *Observer) MiddlewareOptions() []middleware.Option {
+	return append([]middleware.Option(nil), o.mwOpts...)
+}
+
+// PprofHandler serves Go's runtime profiles under /debug/pprof/. Nothing mounts it: serve it on
+// a separate, private listener (see newPprofHandler for why never on the public mux).
+func (o *Observer) PprofHandler() http.Handler { return newPprofHandler() }
+
+// Shutdown stops profiling and tracing, uploading what they hold, within ctx. It is idempotent:
+// later and concurrent calls wait for the first (or their own ctx) and return its result.
+func (o *Observer) Shutdown(ctx context.Context) error {
+	o.shutdownOnce.Do(func() {
+		go func() {
+			defer close(o.shutdownDone)
+			var errs []error
+			if o.profiler != nil {
+				if err := o.profiler.shutdown(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("profiling: %w", err))
+				}
+			}
+			o.shutdownErr = errors.Join(errs...)
+		}()
+	})
+	select {
+	case <-o.shutdownDone:
+		return o.shutdownErr
+	case <-ctx.Done():
+		return fmt.Errorf("perfobs: shutdown: %w", ctx.Err())
+	}
+}
