@@ -45,4 +45,3 @@ func Example() {
 	// Output:
 	// http_server_request_duration_seconds_count{error_type="",http_request_method="GET",http_response_status_code="200",http_route="/orders/{id}",url_scheme="http"} 3
 }
-

@@ -53,7 +53,7 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		}
 	}
 	o.metrics = promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{
-		EnableOpenMetrics: true,                    // exemplars need OpenMetrics
+		EnableOpenMetrics: true,                     // exemplars need OpenMetrics
 		ErrorHandling:     promhttp.ContinueOnError, // a broken collector must not hide the healthy metrics
 		Registry:          o.reg,                    // counts gathering errors in promhttp_metric_handler_errors_total
 	})
