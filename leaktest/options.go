@@ -59,19 +59,27 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// defaults are the goroutines every check ignores. Each lives as long as the process, is started by a package's
-// init function as a side effect of importing it, and cannot be stopped without breaking that package for the
-// tests that run after: a test cannot be blamed for it, nor fix it.
+// The goroutines every check ignores, by the function on top of their stack. Each lives as long as the process,
+// is started by a package's init function as a side effect of importing it, and cannot be stopped without
+// breaking that package for the tests that run after it: no test can be blamed for one, nor fix it.
+const (
+	// OpenCensusWorker is the default stats worker of go.opencensus.io/stats/view, started in init. view.Stop
+	// exists, but a stopped default worker is never restarted, so every later test (and gRPC's opencensus
+	// plugin) would silently lose its stats.
+	OpenCensusWorker = "go.opencensus.io/stats/view.(*worker).start"
+	// GlogFlushDaemon is github.com/golang/glog's flush daemon (v1.1 and later), started in init. It flushes
+	// the log files every 30 s until the process exits; glog has no function to stop it.
+	GlogFlushDaemon = "github.com/golang/glog.(*fileSink).flushDaemon"
+	// GlogFlushDaemonV1 is the same daemon in glog before v1.1, under its former receiver.
+	GlogFlushDaemonV1 = "github.com/golang/glog.(*loggingT).flushDaemon"
+)
+
+// defaults is the ignore list every check starts with.
 func defaults() Option {
 	return optionSet{
-		// go.opencensus.io/stats/view starts its default worker in init(). view.Stop exists, but a stopped
-		// default worker is never restarted, so every later test (and gRPC, which records through it) would
-		// lose its stats.
-		IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"),
-		// github.com/golang/glog starts its flush daemon in init() (glog v1.1 and later: fileSink; before:
-		// loggingT). It ticks every 30 s until the process exits and has no stop function at all.
-		IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"),
-		IgnoreTopFunction("github.com/golang/glog.(*loggingT).flushDaemon"),
+		IgnoreTopFunction(OpenCensusWorker),
+		IgnoreTopFunction(GlogFlushDaemon),
+		IgnoreTopFunction(GlogFlushDaemonV1),
 	}
 }
 
