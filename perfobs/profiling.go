@@ -165,6 +165,10 @@ func resolveProfiling(cfg ProfilingConfig, lookupEnv func(string) (string, bool)
 // startProfiler starts profiling, or returns nil and no error when profiling is not configured.
 // lookupEnv reads the PYROSCOPE_* variables (nil: os.LookupEnv).
 func startProfiler(cfg ProfilingConfig, app profilingApp, lookupEnv func(string) (string, bool), logger *slog.Logger) (*profiler, error) {
+	addrField := "ServerAddress"
+	if cfg.ServerAddress == "" {
+		addrField = EnvPyroscopeServerAddress
+	}
 	cfg = resolveProfiling(cfg, lookupEnv)
 	if cfg.Disabled || cfg.ServerAddress == "" {
 		return nil, nil
@@ -174,13 +178,13 @@ func startProfiler(cfg ProfilingConfig, app profilingApp, lookupEnv func(string)
 	}
 	u, err := parseServerAddress(cfg.ServerAddress)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s %w", addrField, err)
 	}
 	if cfg.MutexProfileFraction < 0 {
-		return nil, fmt.Errorf("profiling: MutexProfileFraction %d: must not be negative", cfg.MutexProfileFraction)
+		return nil, fmt.Errorf("MutexProfileFraction %d: must not be negative", cfg.MutexProfileFraction)
 	}
 	if cfg.BlockProfileRate < 0 {
-		return nil, fmt.Errorf("profiling: BlockProfileRate %d: must not be negative", cfg.BlockProfileRate)
+		return nil, fmt.Errorf("BlockProfileRate %d: must not be negative", cfg.BlockProfileRate)
 	}
 	names, tags, err := newProfileNames(app, cfg.Tags)
 	if err != nil {
@@ -211,7 +215,7 @@ func startProfiler(cfg ProfilingConfig, app profilingApp, lookupEnv func(string)
 		s, err := pyroscope.NewSession(pyroscope.SessionConfig{
 			Upstream:       p.up,
 			Logger:         pyroscopeLogger{log},
-			AppName:        app.service,
+			AppName:        names.service,
 			Tags:           tags,
 			ProfilingTypes: []pyroscope.ProfileType{pyroscope.ProfileCPU},
 			DisableGCRuns:  true,
@@ -219,7 +223,7 @@ func startProfiler(cfg ProfilingConfig, app profilingApp, lookupEnv func(string)
 		})
 		if err != nil {
 			p.restoreRates()
-			return nil, fmt.Errorf("profiling: service %q: %w", app.service, err)
+			return nil, fmt.Errorf("service %q: %w", names.service, err)
 		}
 		p.cpu = s
 	}
@@ -228,7 +232,7 @@ func startProfiler(cfg ProfilingConfig, app profilingApp, lookupEnv func(string)
 		if err := p.cpu.Start(); err != nil {
 			p.restoreRates()
 			p.up.close(context.Background())
-			return nil, fmt.Errorf("profiling: start CPU profiling: %w", err)
+			return nil, fmt.Errorf("start CPU profiling: %w", err)
 		}
 	}
 	p.startLoop()
@@ -240,7 +244,7 @@ func startProfiler(cfg ProfilingConfig, app profilingApp, lookupEnv func(string)
 func parseServerAddress(addr string) (*url.URL, error) {
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("profiling: server address %q: want an http or https URL such as http://pyroscope:4040", addr)
+		return nil, fmt.Errorf("%q: want an http or https URL such as http://pyroscope:4040", addr)
 	}
 	return u, nil
 }
@@ -308,7 +312,7 @@ func (p *profiler) doShutdown(ctx context.Context) error {
 		case <-producersDone:
 		case <-time.After(shutdownGrace):
 			p.up.abort()
-			return fmt.Errorf("profiling: shutdown: last profiles not taken in time: %w", ctx.Err())
+			return fmt.Errorf("last profiles not taken in time: %w", ctx.Err())
 		}
 	}
 	return p.up.close(ctx)
@@ -316,41 +320,55 @@ func (p *profiler) doShutdown(ctx context.Context) error {
 
 // profileNames are the application names uploads carry: pyroscope's "service{tag=value,...}".
 type profileNames struct {
+	service     string // the application name
 	sdk         string // goroutine profiles
 	godeltaprof string // heap, mutex and block profiles
 }
 
-// newProfileNames validates the service name and tags and returns the upload names and the tag map
-// for pyroscope-go's session.
+// newProfileNames validates the tags and returns the upload names and the tag map for
+// pyroscope-go's session. Pyroscope allows fewer characters than Prometheus labels: other
+// characters in the service name (such as the ':' of OpenTelemetry's "unknown_service:name") and
+// the separators '{', '}', ',' and '=' in the version and environment become '_'. Tags, which the
+// user writes for Pyroscope alone, are checked instead: a bad one is an error naming it.
 func newProfileNames(app profilingApp, extra map[string]string) (profileNames, map[string]string, error) {
-	if app.service == "" {
-		return profileNames{}, nil, errors.New("profiling: service name is empty")
-	}
-	for _, r := range app.service {
-		if !isTagNameRune(r) && r != '-' && r != '/' {
-			return profileNames{}, nil, fmt.Errorf("profiling: service name %q: character %q is not allowed (want letters, digits, '_', '.', '-', '/')", app.service, r)
+	service := strings.Map(func(r rune) rune {
+		if isTagNameRune(r) || r == '-' || r == '/' {
+			return r
 		}
+		return '_'
+	}, app.service)
+	if service == "" {
+		return profileNames{}, nil, errors.New("service name is empty")
+	}
+	clean := func(v string) string {
+		return strings.Map(func(r rune) rune {
+			if strings.ContainsRune("{},=", r) {
+				return '_'
+			}
+			return r
+		}, v)
 	}
 	tags := map[string]string{}
 	if app.version != "" {
-		tags["version"] = app.version
+		tags["version"] = clean(app.version)
 	}
 	if app.environment != "" {
-		tags["environment"] = app.environment
+		tags["environment"] = clean(app.environment)
 	}
-	maps.Copy(tags, extra)
-	for k, v := range tags {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		v := extra[k]
 		if k == "" {
-			return profileNames{}, nil, errors.New("profiling: tag name is empty")
+			return profileNames{}, nil, errors.New("Tags: a tag name is empty")
 		}
 		for _, r := range k {
 			if !isTagNameRune(r) {
-				return profileNames{}, nil, fmt.Errorf("profiling: tag %q: character %q is not allowed in a tag name", k, r)
+				return profileNames{}, nil, fmt.Errorf("Tags[%q]: character %q is not allowed in a tag name (want letters, digits, '_', '.')", k, r)
 			}
 		}
 		if strings.ContainsAny(v, "{},=") {
-			return profileNames{}, nil, fmt.Errorf("profiling: tag %s=%q: the value may not hold '{', '}', ',' or '='", k, v)
+			return profileNames{}, nil, fmt.Errorf("Tags[%q] = %q: the value may not hold '{', '}', ',' or '='", k, v)
 		}
+		tags[k] = v
 	}
 	base := maps.Clone(tags)
 	base["process.runtime.name"] = "go"
@@ -363,9 +381,10 @@ func newProfileNames(app profilingApp, extra map[string]string) (profileNames, m
 		for i, k := range keys {
 			parts[i] = k + "=" + m[k]
 		}
-		return app.service + "{" + strings.Join(parts, ",") + "}"
+		return service + "{" + strings.Join(parts, ",") + "}"
 	}
 	return profileNames{
+		service:     service,
 		sdk:         name("com.grafana.pyroscope/go"),
 		godeltaprof: name("com.grafana.pyroscope/godeltaprof"),
 	}, tags, nil
@@ -609,7 +628,7 @@ func (u *uploader) close(ctx context.Context) error {
 		case <-done:
 		case <-time.After(shutdownGrace):
 		}
-		err = fmt.Errorf("profiling: shutdown: %d queued profiles not uploaded: %w", left, ctx.Err())
+		err = fmt.Errorf("%d queued profiles not uploaded: %w", left, ctx.Err())
 	}
 	u.cancel()
 	u.transport.CloseIdleConnections()

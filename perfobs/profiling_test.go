@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -538,16 +539,16 @@ func TestStartProfilerConfig(t *testing.T) {
 		{name: "Disabled wins over the environment", cfg: ProfilingConfig{Disabled: true},
 			app: profilingApp{service: "s"}, env: map[string]string{EnvPyroscopeServerAddress: "http://x:4040"}, wantNil: true},
 		{name: "address without scheme", cfg: ProfilingConfig{ServerAddress: "pyroscope:4040"},
-			app: profilingApp{service: "s"}, wantErr: `server address "pyroscope:4040": want an http or https URL`},
+			app: profilingApp{service: "s"}, wantErr: `ServerAddress "pyroscope:4040": want an http or https URL`},
 		{name: "bad address from the environment", app: profilingApp{service: "s"},
-			env: map[string]string{EnvPyroscopeServerAddress: "ftp://x"}, wantErr: `server address "ftp://x"`},
+			env: map[string]string{EnvPyroscopeServerAddress: "ftp://x"}, wantErr: `PYROSCOPE_SERVER_ADDRESS "ftp://x": want`},
 		{name: "empty service", cfg: ProfilingConfig{ServerAddress: "http://x"}, wantErr: "service name is empty"},
-		{name: "service with a space", cfg: ProfilingConfig{ServerAddress: "http://x"},
-			app: profilingApp{service: "check out"}, wantErr: `service name "check out": character ' ' is not allowed`},
+		{name: "OpenTelemetry's default service name starts", cfg: ProfilingConfig{ServerAddress: "http://x"},
+			app: profilingApp{service: "unknown_service:app", version: "1,2"}},
 		{name: "tag name with a dash", cfg: ProfilingConfig{ServerAddress: "http://x", Tags: map[string]string{"a-b": "1"}},
-			app: profilingApp{service: "s"}, wantErr: `tag "a-b": character '-' is not allowed`},
-		{name: "version with a comma", cfg: ProfilingConfig{ServerAddress: "http://x"},
-			app: profilingApp{service: "s", version: "1,2"}, wantErr: `tag version="1,2"`},
+			app: profilingApp{service: "s"}, wantErr: `Tags["a-b"]: character '-' is not allowed`},
+		{name: "tag value with a comma", cfg: ProfilingConfig{ServerAddress: "http://x", Tags: map[string]string{"ab": "1,2"}},
+			app: profilingApp{service: "s"}, wantErr: `Tags["ab"] = "1,2": the value may not hold`},
 		{name: "negative mutex fraction", cfg: ProfilingConfig{ServerAddress: "http://x", MutexProfileFraction: -1},
 			app: profilingApp{service: "s"}, wantErr: "MutexProfileFraction -1: must not be negative"},
 		{name: "negative block rate", cfg: ProfilingConfig{ServerAddress: "http://x", BlockProfileRate: -5},
@@ -558,7 +559,11 @@ func TestStartProfilerConfig(t *testing.T) {
 			leaktest.Check(t)
 			p, err := startProfiler(tt.cfg, tt.app, env(tt.env), nil)
 			if p != nil {
-				defer p.shutdown(context.Background())
+				defer func() {
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					defer cancel()
+					_ = p.shutdown(ctx)
+				}()
 			}
 			switch {
 			case tt.wantErr != "":
@@ -628,5 +633,62 @@ func TestNilProfilerShutdown(t *testing.T) {
 	var p *profiler
 	if err := p.shutdown(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestProfileNames(t *testing.T) {
+	tests := []struct {
+		name        string
+		app         profilingApp
+		tags        map[string]string
+		wantService string
+		wantTags    map[string]string
+	}{
+		{
+			name:        "service, version and environment",
+			app:         profilingApp{service: "checkout", version: "1.4.2", environment: "prod"},
+			wantService: "checkout",
+			wantTags:    map[string]string{"version": "1.4.2", "environment": "prod"},
+		},
+		{
+			name:        "characters Pyroscope refuses become _",
+			app:         profilingApp{service: "unknown_service:my app", version: "1.0+a,b", environment: "x=y"},
+			wantService: "unknown_service_my_app",
+			wantTags:    map[string]string{"version": "1.0+a_b", "environment": "x_y"},
+		},
+		{
+			name:        "Tags win over version",
+			app:         profilingApp{service: "s", version: "1"},
+			tags:        map[string]string{"version": "2", "region": "eu"},
+			wantService: "s",
+			wantTags:    map[string]string{"version": "2", "region": "eu"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			names, tags, err := newProfileNames(tt.app, tt.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if names.service != tt.wantService {
+				t.Errorf("service %q, want %q", names.service, tt.wantService)
+			}
+			if !maps.Equal(tags, tt.wantTags) {
+				t.Errorf("tags %v, want %v", tags, tt.wantTags)
+			}
+			want := tt.wantService + "{"
+			for _, k := range slices.Sorted(maps.Keys(tt.wantTags)) {
+				if k < "otel" { // tags sorting before otel.scope.name come first
+					want += k + "=" + tt.wantTags[k] + ","
+				}
+			}
+			if !strings.HasPrefix(names.godeltaprof, want) {
+				t.Errorf("name %q does not start with %q", names.godeltaprof, want)
+			}
+			if !strings.Contains(names.godeltaprof, "otel.scope.name=com.grafana.pyroscope/godeltaprof") ||
+				!strings.Contains(names.sdk, "otel.scope.name=com.grafana.pyroscope/go,") {
+				t.Errorf("scope labels missing: %q, %q", names.sdk, names.godeltaprof)
+			}
+		})
 	}
 }
