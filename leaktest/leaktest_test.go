@@ -86,7 +86,7 @@ func TestCheckReportsDeliberateLeak(t *testing.T) {
 	msg := le.Error()
 	for _, want := range []string{
 		"leaktest: TestLeaky: 4 goroutines leaked (2 distinct stacks)\n",
-		"\n3 goroutines [chan receive] (id ",
+		"\n3 goroutines [chan receive] (ids ",
 		"  created by github.com/perfobs/perfobs-go/leaktest.blockers in goroutine ",
 		"leaktest/leaktest_test.go:",
 		"  stack, top first:\n    github.com/perfobs/perfobs-go/leaktest.blockers.func1\n",
@@ -294,7 +294,7 @@ func TestVerifyTestMainReportsTests(t *testing.T) {
 			return 0
 		}, wantCode: 1, want: []string{
 			"leaktest: after all tests of leaktest.test: 4 goroutines leaked (1 distinct stack)\n",
-			"4 goroutines [chan receive] (id ",
+			"4 goroutines [chan receive] (ids ",
 			"  started during an unknown test (call leaktest.Check(t) in each test to name it) (1), " +
 				"TestOther (1), TestStarter (2)\n",
 		}},

@@ -96,7 +96,11 @@ func (sg *stackGroup) render(b *strings.Builder, withTests bool) {
 		}
 		ids = append(ids, fmt.Sprint(g.id))
 	}
-	fmt.Fprintf(b, "%s [%s] (id %s)\n", plural(len(sg.members), "goroutine"), sg.states(), strings.Join(ids, ", "))
+	idWord := "id"
+	if len(sg.members) > 1 {
+		idWord = "ids"
+	}
+	fmt.Fprintf(b, "%s [%s] (%s %s)\n", plural(len(sg.members), "goroutine"), sg.states(), idWord, strings.Join(ids, ", "))
 	if first.createdBy.fn == "" {
 		b.WriteString("  created by the runtime\n")
 	} else {
