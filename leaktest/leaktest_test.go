@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { VerifyTestMain(m) }
@@ -210,11 +212,14 @@ func TestCheckParallelNeighbours(t *testing.T) {
 	tests := []struct {
 		name            string
 		neighbourChecks bool // the neighbour calls Check, so its goroutines carry its label
+		beforeCheck     bool // the neighbour starts its goroutines before the checked test calls Check
 		wantBlamed      bool
 	}{
-		{name: "neighbour that calls Check is not blamed", neighbourChecks: true, wantBlamed: false},
-		// The limit: goroutines without a label cannot be told apart from the checked test's own.
-		{name: "neighbour without Check is blamed", neighbourChecks: false, wantBlamed: true},
+		{name: "goroutines a neighbour started earlier are not blamed", beforeCheck: true, wantBlamed: false},
+		{name: "goroutines of a neighbour that calls Check are not blamed", neighbourChecks: true, wantBlamed: false},
+		// The limit: goroutines without a label, started during the check, cannot be told apart from the
+		// checked test's own.
+		{name: "goroutines of a neighbour without Check started meanwhile are blamed", wantBlamed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,19 +233,27 @@ func TestCheckParallelNeighbours(t *testing.T) {
 					if tt.neighbourChecks {
 						Check(t)
 					}
-					<-checkStarted
+					if !tt.beforeCheck {
+						<-checkStarted
+					}
 					release := make(chan struct{})
-					blockers(2, release) // started while the other test runs, alive when it ends
+					blockers(2, release) // alive when the other test ends
 					close(neighbourStarted)
 					<-checkedDone
 					close(release)
 				})
 				t.Run("checked", func(t *testing.T) {
 					t.Parallel()
+					if tt.beforeCheck {
+						<-neighbourStarted
+					}
 					fake = &fakeTB{name: t.Name()}
 					check(fake, WithTimeout(100*time.Millisecond))
 					close(checkStarted)
 					<-neighbourStarted
+					stop := make(chan struct{})
+					blockers(3, stop) // its own goroutines, which end in time
+					close(stop)
 					fake.finish()
 					close(checkedDone)
 				})
@@ -318,6 +331,22 @@ func TestVerifyTestMainReportsTests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFindRefusesGoleakCleanup(t *testing.T) {
+	err := Find(Goleak(goleak.Cleanup(func(int) {})))
+	if err == nil || !strings.Contains(err.Error(), "Cleanup can only be passed to VerifyNone or VerifyTestMain") {
+		t.Fatalf("Find with goleak.Cleanup = %v, want goleak's refusal", err)
+	}
+}
+
+func BenchmarkFindClean(b *testing.B) {
+	before := IgnoreCurrent()
+	for b.Loop() {
+		if err := Find(before); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
