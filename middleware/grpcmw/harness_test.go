@@ -35,6 +35,8 @@ const (
 	cmdSleep = "sleep" // sleep slowCall, then answer
 	cmdWrap  = "wrap"  // return the requested status wrapped in another error
 	cmdPlain = "plain" // return a plain (non-status) error
+	// cmdDeadline returns the error of a context whose deadline passed (a backend call timing out)
+	cmdDeadline = "deadline"
 )
 
 const slowCall = 30 * time.Millisecond
@@ -80,6 +82,11 @@ func (testServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*te
 		return nil, ctx.Err()
 	case cmdSleep:
 		time.Sleep(slowCall)
+	case cmdDeadline:
+		backend, cancel := context.WithTimeout(ctx, time.Millisecond)
+		defer cancel()
+		<-backend.Done()
+		return nil, fmt.Errorf("backend: %w", backend.Err())
 	}
 	if err := statusErr(req.ResponseStatus, cmd); err != nil {
 		return nil, err
@@ -267,14 +274,14 @@ func keys(m map[string]hist) []string {
 	return k
 }
 
-// waitSeries polls until the family name has the series key, and returns the family. Servers
+// waitSeries polls until the family name has at least one series, and returns it. Servers
 // record after the client got its answer, so tests wait for them.
-func waitSeries(t *testing.T, g prometheus.Gatherer, name, key string) map[string]hist {
+func waitSeries(t *testing.T, g prometheus.Gatherer, name string) map[string]hist {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		s := series(t, g, name)
-		if _, ok := s[key]; ok || time.Now().After(deadline) {
+		if len(s) > 0 || time.Now().After(deadline) {
 			return s
 		}
 		time.Sleep(2 * time.Millisecond)
