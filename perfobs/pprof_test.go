@@ -3,6 +3,7 @@ package perfobs
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -152,4 +153,38 @@ func TestPprofCPUProfileWhileProfiling(t *testing.T) {
 	if n := len(find(ingest.received(), "cpu")); n == 0 {
 		t.Error("continuous profiling uploaded no CPU profile")
 	}
+}
+
+// The profiles go on a private listener (here a second test server); the service's own handler
+// does not serve them.
+func ExampleObserver_PprofHandler() {
+	ctx := context.Background()
+	noEnv := func(string) (string, bool) { return "", false }
+	obs, err := Start(ctx, Config{Service: "checkout", LookupEnv: noEnv})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer obs.Shutdown(ctx)
+
+	public := httptest.NewServer(obs.HTTP(http.NewServeMux()))
+	defer public.Close()
+	private := httptest.NewServer(obs.PprofHandler()) // in production: a listener on localhost or an admin network
+	defer private.Close()
+
+	for _, url := range []string{public.URL + "/debug/pprof/goroutine?debug=1", private.URL + "/debug/pprof/goroutine?debug=1"} {
+		resp, err := http.Get(url)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		first, _, _ := strings.Cut(strings.TrimSpace(string(body)), ":")
+		fmt.Println(resp.StatusCode, first)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	// Output:
+	// 404 404 page not found
+	// 200 goroutine profile
 }

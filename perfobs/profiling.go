@@ -61,6 +61,10 @@ const (
 //     run on two background goroutines with UploadTimeout each, from a queue of bounded length;
 //     a profile that finds the queue full is dropped. Errors reach the logger at most once per
 //     minute, with the count of errors not logged.
+//
+// CPU profiling is process-wide: run one profiling Observer per process. While it runs,
+// runtime/pprof.StartCPUProfile elsewhere in the process fails (and so does net/http/pprof's
+// /debug/pprof/profile); Observer.PprofHandler's /debug/pprof/profile cooperates with it instead.
 type ProfilingConfig struct {
 	// Disabled turns profiling off even when PYROSCOPE_SERVER_ADDRESS is set.
 	Disabled bool

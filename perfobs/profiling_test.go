@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -691,4 +692,52 @@ func TestProfileNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Profiling starts when Config.Profiling.ServerAddress (or PYROSCOPE_SERVER_ADDRESS) is set;
+// Shutdown uploads the last interval of each profile type. Here a test server stands in for
+// Pyroscope.
+func ExampleProfilingConfig() {
+	var mu sync.Mutex
+	var got []string
+	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, _, _ := strings.Cut(r.URL.Query().Get("name"), "{")
+		file, _, err := r.FormFile("profile")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		defer file.Close()
+		p, err := profile.Parse(file)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, name+": "+p.SampleType[0].Type)
+		mu.Unlock()
+	}))
+	defer ingest.Close()
+
+	ctx := context.Background()
+	obs, err := Start(ctx, Config{
+		Service: "checkout", Version: "1.4.2", Environment: "production",
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Profiling: ProfilingConfig{ServerAddress: ingest.URL},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := obs.Shutdown(ctx); err != nil {
+		fmt.Println(err)
+	}
+	slices.Sort(got)
+	for _, g := range got {
+		fmt.Println(g)
+	}
+	// Output:
+	// checkout: alloc_objects
+	// checkout: goroutine
+	// checkout: samples
 }
