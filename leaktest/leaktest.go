@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -106,13 +108,16 @@ func Find(opts ...Option) error {
 // find runs goleak.Find until nothing that belongs to test is left or the deadline passes. test is empty for a
 // check of the whole binary.
 func find(cfg *config, test string) error {
-	gopts := cfg.goleakOptions()
+	gopts := append(cfg.goleakOptions(), goleak.IgnoreAnyFunction(nameOf(closeIdleWhile)))
 	deadline := time.Now().Add(cfg.timeout)
 	for {
-		for _, c := range cfg.closers {
-			c.CloseIdleConnections()
-		}
+		// goleak.Find looks again and again for about 0.4 s before it gives up; connections that become idle
+		// meanwhile (a response body read to the end just now) are closed while it looks.
+		stop, done := make(chan struct{}), make(chan struct{})
+		go closeIdleWhile(cfg.closers, stop, done)
 		err := goleak.Find(gopts...)
+		close(stop)
+		<-done
 		if err == nil {
 			return nil
 		}
@@ -134,6 +139,29 @@ func find(cfg *config, test string) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// closeIdleWhile closes the idle connections of closers at once, then every few milliseconds until stop is
+// closed; it closes done when it returns.
+func closeIdleWhile(closers []IdleCloser, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, c := range closers {
+			c.CloseIdleConnections()
+		}
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// nameOf is the name a stack dump prints for the function fn.
+func nameOf(fn any) string {
+	return runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
 }
 
 // goleakOptions turns the config into goleak options.

@@ -208,6 +208,33 @@ func TestCheckHTTPKeepAlive(t *testing.T) {
 	}
 }
 
+func TestCheckConnectionBecomingIdleWhileLooking(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+	}))
+	defer srv.Close()
+
+	fake := &fakeTB{name: "TestLate"}
+	check(fake, WithTimeout(200*time.Millisecond))
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// The body is read and closed only after the check has started looking (and closed idle connections
+		// once): the connection becomes idle in the middle of the look, and must be closed then.
+		time.Sleep(100 * time.Millisecond)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	})
+	fake.finish()
+	wg.Wait()
+	if len(fake.errs) != 0 {
+		t.Fatalf("check failed on a connection that became idle while it looked: %v", fake.errs)
+	}
+}
+
 func TestCheckParallelNeighbours(t *testing.T) {
 	tests := []struct {
 		name            string

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,7 +88,8 @@ func TestOpenTelemetrySDK(t *testing.T) {
 }
 
 func TestPyroscope(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	var uploads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { uploads.Add(1) }))
 	t.Cleanup(srv.Close)
 	tests := []struct {
 		name     string
@@ -104,25 +106,30 @@ func TestPyroscope(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{}}
 			var p *pyroscope.Profiler
+			var uploaded int32
 			errs := runFake(func() {
 				var err error
 				p, err = pyroscope.Start(pyroscope.Config{
 					ApplicationName: "leaktest",
 					ServerAddress:   srv.URL,
 					HTTPClient:      client,
-					UploadRate:      50 * time.Millisecond,
+					UploadRate:      time.Hour, // no upload of its own during the check
 					ProfileTypes: []pyroscope.ProfileType{pyroscope.ProfileCPU, pyroscope.ProfileInuseSpace,
 						pyroscope.ProfileGoroutines},
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(120 * time.Millisecond) // at least one upload
+				p.Flush(true) // one upload now, which leaves a kept-alive connection to the server
+				uploaded = uploads.Load()
 			}, tt.opts(client)...)
 			if err := p.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			client.CloseIdleConnections()
+			if uploaded == 0 {
+				t.Fatal("no upload reached the server: the test proves nothing about its connections")
+			}
 			assertLeak(t, errs, tt.wantLeak, "github.com/grafana/pyroscope-go/upstream/remote.(*Remote).handleJobs",
 				"github.com/grafana/pyroscope-go.(*Session).takeSnapshots")
 		})
