@@ -1,0 +1,211 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Ramp raises the rate from From to To (requests per second) by Step, holding each rate
+// for Interval.
+type Ramp struct {
+	From, To, Step float64
+	Interval       time.Duration
+}
+
+// ParseRamp reads FROM:TO:STEP/INTERVAL, as in "50:500:50/10s".
+func ParseRamp(s string) (Ramp, error) {
+	bad := func(format string, a ...any) (Ramp, error) {
+		return Ramp{}, fmt.Errorf("ramp %q: "+format+" (want FROM:TO:STEP/INTERVAL, as in 50:500:50/10s)", append([]any{s}, a...)...)
+	}
+	rates, interval, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return bad("no /INTERVAL")
+	}
+	parts := strings.Split(rates, ":")
+	if len(parts) != 3 {
+		return bad("want three rates separated by colons, got %d", len(parts))
+	}
+	var v [3]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f > 0) || f > 1e7 {
+			return bad("%s %q: want a positive number of requests per second", [3]string{"FROM", "TO", "STEP"}[i], p)
+		}
+		v[i] = f
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(interval))
+	if err != nil || d <= 0 {
+		return bad("INTERVAL %q: want a positive duration", interval)
+	}
+	r := Ramp{From: v[0], To: v[1], Step: v[2], Interval: d}
+	if r.To < r.From {
+		return bad("TO %g is below FROM %g", r.To, r.From)
+	}
+	if n := r.steps(); n > 1000 {
+		return bad("%d steps: at most 1000", n)
+	}
+	return r, nil
+}
+
+// steps returns how many rates the ramp visits.
+func (r Ramp) steps() int {
+	return int((r.To-r.From)/r.Step+1e-9) + 1
+}
+
+// rate returns the i-th rate of the ramp.
+func (r Ramp) rate(i int) float64 { return r.From + float64(i)*r.Step }
+
+// String returns the ramp in ParseRamp's syntax.
+func (r Ramp) String() string {
+	return fmt.Sprintf("%g:%g:%g/%s", r.From, r.To, r.Step, r.Interval)
+}
+
+// Step is one rate of a stress run.
+type Step struct {
+	Rate   float64 `json:"rate"`
+	Report *Report `json:"report"`
+	// Met is true when the step met the budget.
+	Met bool `json:"met"`
+}
+
+// StressResult is the outcome of a stress run.
+type StressResult struct {
+	Budget string  `json:"budget"`
+	Steps  []*Step `json:"steps"`
+	// Highest is the highest rate that met the budget; zero when the first step broke it.
+	Highest float64 `json:"highest_rate"`
+	// Breaking is the first rate that broke the budget; zero when every step met it.
+	Breaking float64 `json:"breaking_rate"`
+	// Diagnosis says how the service failed past Highest: which limits broke, the latency
+	// knee, saturated throughput, errors.
+	Diagnosis []string `json:"diagnosis"`
+}
+
+// Stress runs the ramp step by step, checks each step against the budget, and stops at the
+// first step that breaks it: the service is past its breaking point there, and pushing harder
+// teaches nothing. Steps start fresh: every response of a step is in before the next begins.
+func Stress(ctx context.Context, targets []Target, ramp Ramp, budget Budget, opts ...Option) (*StressResult, error) {
+	if len(budget) == 0 {
+		return nil, errors.New("stress: a budget is required to find the breaking point")
+	}
+	if ramp.Step <= 0 || ramp.Interval <= 0 || ramp.From <= 0 || ramp.To < ramp.From {
+		return nil, fmt.Errorf("stress: ramp %s: invalid", ramp)
+	}
+	c := newConfig(opts)
+	res := &StressResult{Budget: budget.String()}
+	n := ramp.steps()
+	for i := range n {
+		rate := ramp.rate(i)
+		prefix := fmt.Sprintf("step %d/%d %g req/s", i+1, n, rate)
+		if c.progress != nil {
+			fmt.Fprintf(c.progress, "%s for %s ...\n", prefix, ramp.Interval)
+		}
+		rep, err := c.run(ctx, targets, rate, ramp.Interval, prefix)
+		if err != nil {
+			if rep != nil {
+				res.Steps = append(res.Steps, &Step{Rate: rate, Report: rep})
+			}
+			return res, err
+		}
+		rep.Violations = budget.Check(rep)
+		step := &Step{Rate: rate, Report: rep, Met: len(rep.Violations) == 0}
+		res.Steps = append(res.Steps, step)
+		if c.progress != nil {
+			fmt.Fprintf(c.progress, "%s: %s\n", prefix, stepLine(step))
+		}
+		if !step.Met {
+			res.Breaking = rate
+			break
+		}
+		res.Highest = rate
+	}
+	res.Diagnosis = res.diagnose(ramp)
+	return res, nil
+}
+
+func stepLine(s *Step) string {
+	r := s.Report
+	verdict := "met the budget"
+	if !s.Met {
+		v := make([]string, len(r.Violations))
+		for i, x := range r.Violations {
+			v[i] = x.String()
+		}
+		verdict = "BROKE the budget: " + strings.Join(v, "; ")
+	}
+	return fmt.Sprintf("p50 %s p99 %s max %s, errors %s, throughput %.1f req/s: %s",
+		fmtDur(r.Latency.P50), fmtDur(r.Latency.P99), fmtDur(r.Latency.Max), fmtPct(r.ErrorRate), r.Throughput, verdict)
+}
+
+// diagnose describes how the service failed at the breaking step, compared with the last
+// step that met the budget.
+func (s *StressResult) diagnose(ramp Ramp) []string {
+	if s.Breaking == 0 {
+		return []string{fmt.Sprintf("the budget held at every rate up to %g req/s: raise TO to find the breaking point", ramp.To)}
+	}
+	brk := s.Steps[len(s.Steps)-1]
+	r := brk.Report
+	var d []string
+	for _, v := range r.Violations {
+		d = append(d, fmt.Sprintf("at %g req/s %s", brk.Rate, v))
+	}
+	if s.Highest == 0 {
+		d = append(d, fmt.Sprintf("the first step (%g req/s) already broke the budget: lower FROM", brk.Rate))
+	}
+	if len(s.Steps) >= 2 {
+		prev := s.Steps[len(s.Steps)-2].Report
+		if prev.Latency.P99 > 0 && r.Latency.P99 > 2*prev.Latency.P99 {
+			d = append(d, fmt.Sprintf("latency knee: p99 rose %.1fx, from %s at %g req/s to %s at %g req/s, while the rate rose %.2fx",
+				float64(r.Latency.P99)/float64(prev.Latency.P99), fmtDur(prev.Latency.P99), s.Highest,
+				fmtDur(r.Latency.P99), brk.Rate, brk.Rate/s.Highest))
+		}
+	}
+	if r.Requests > 0 && r.Throughput < 0.9*brk.Rate {
+		d = append(d, fmt.Sprintf("saturation: throughput %.1f req/s fell short of the offered %g req/s", r.Throughput, brk.Rate))
+	}
+	if r.ErrorRate > 0 {
+		d = append(d, fmt.Sprintf("errors: %s of requests failed%s", fmtPct(r.ErrorRate), r.statusSummary()))
+		for _, e := range r.Errors {
+			d = append(d, "  "+e)
+		}
+	}
+	return d
+}
+
+// WriteText prints the stress result: one line per step, the breaking point and the diagnosis.
+func (s *StressResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "budget      %s\n", s.Budget)
+	for _, st := range s.Steps {
+		fmt.Fprintf(&b, "%8g req/s  %s\n", st.Rate, stepLine(st))
+		if st.Report.Server != nil {
+			fmt.Fprintf(&b, "              server: %s\n", st.Report.Server.summary())
+		}
+	}
+	if s.Highest > 0 {
+		fmt.Fprintf(&b, "highest rate meeting the budget: %g req/s\n", s.Highest)
+	} else {
+		fmt.Fprintln(&b, "no rate met the budget")
+	}
+	if s.Breaking > 0 {
+		fmt.Fprintf(&b, "breaking point: %g req/s\n", s.Breaking)
+	}
+	for _, line := range s.Diagnosis {
+		fmt.Fprintf(&b, "  %s\n", line)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON prints the stress result as JSON.
+func (s *StressResult) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}

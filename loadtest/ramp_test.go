@@ -1,0 +1,125 @@
+package loadtest
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serialServer handles one request at a time, each taking service: its capacity is
+// 1/service requests per second, whatever the load.
+func serialServer(t *testing.T, service time.Duration) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		time.Sleep(service)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestStressFindsCapacity ramps the load on a server of known capacity (100 req/s) and
+// checks that the breaking point lands where the capacity says. Below capacity, arrivals at a
+// constant rate never queue and p90 stays near the 10ms service time; above it, the queue
+// grows for the whole step and p90 climbs past the 50ms budget (at 125 req/s the last
+// request of a 1.5s step waits about 0.3s). The budget uses p90 rather than p99, so that one
+// scheduling stall of the shared test machine cannot break a step below capacity on its own.
+func TestStressFindsCapacity(t *testing.T) {
+	const service = 10 * time.Millisecond
+	capacity := float64(time.Second / service) // 100 req/s
+	srv := serialServer(t, service)
+	ramp, err := ParseRamp("50:250:25/1500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget, err := ParseBudget("p90<50ms,errors<1%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	res, err := Stress(t.Context(), []Target{{URL: srv.URL}}, ramp, budget,
+		WithProgress(&progress), WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_ = res.WriteText(&out)
+	t.Logf("stress result:\n%s", out.String())
+
+	// The breaking point is the first step past capacity (125), or the step at capacity
+	// (100) when timer overhead makes the real capacity a little lower, or on a busy machine
+	// one step earlier still.
+	if res.Breaking < 0.7*capacity || res.Breaking > 1.3*capacity {
+		t.Errorf("breaking point %g req/s, want within [%g, %g] around the capacity %g", res.Breaking, 0.7*capacity, 1.3*capacity, capacity)
+	}
+	if res.Highest != res.Breaking-ramp.Step || res.Highest > 1.05*capacity {
+		t.Errorf("highest rate meeting the budget %g, want one step below the breaking point and at most the capacity", res.Highest)
+	}
+	last := res.Steps[len(res.Steps)-1]
+	if last.Met || len(last.Report.Violations) == 0 || last.Report.Violations[0].Rule != "p90<50ms" {
+		t.Errorf("last step: met %v, violations %v", last.Met, last.Report.Violations)
+	}
+	for _, st := range res.Steps[:len(res.Steps)-1] {
+		if !st.Met {
+			t.Errorf("step %g broke the budget before the last step", st.Rate)
+		}
+	}
+	diag := strings.Join(res.Diagnosis, "\n")
+	for _, w := range []string{"p90<50ms broken", "latency knee: p99 rose"} {
+		if !strings.Contains(diag, w) {
+			t.Errorf("diagnosis lacks %q:\n%s", w, diag)
+		}
+	}
+	if !strings.Contains(out.String(), "highest rate meeting the budget: ") || !strings.Contains(out.String(), "breaking point: ") {
+		t.Errorf("text lacks the verdict:\n%s", out.String())
+	}
+	if got := strings.Count(progress.String(), " ...\n"); got != len(res.Steps) {
+		t.Errorf("progress announced %d steps, ran %d:\n%s", got, len(res.Steps), progress.String())
+	}
+}
+
+func TestStressEdges(t *testing.T) {
+	srv := serialServer(t, time.Millisecond)
+	budget, _ := ParseBudget("p99<500ms")
+	t.Run("a budget that always holds says to raise TO", func(t *testing.T) {
+		res, err := Stress(t.Context(), []Target{{URL: srv.URL}}, Ramp{From: 10, To: 20, Step: 10, Interval: 300 * time.Millisecond}, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Highest != 20 || res.Breaking != 0 || len(res.Steps) != 2 || !strings.Contains(res.Diagnosis[0], "raise TO") {
+			t.Errorf("highest %g breaking %g diagnosis %q", res.Highest, res.Breaking, res.Diagnosis)
+		}
+	})
+	t.Run("a budget broken at once says to lower FROM", func(t *testing.T) {
+		tight, _ := ParseBudget("p50<1ns")
+		res, err := Stress(t.Context(), []Target{{URL: srv.URL}}, Ramp{From: 10, To: 20, Step: 10, Interval: 300 * time.Millisecond}, tight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Highest != 0 || res.Breaking != 10 || !strings.Contains(strings.Join(res.Diagnosis, "\n"), "lower FROM") {
+			t.Errorf("highest %g breaking %g diagnosis %q", res.Highest, res.Breaking, res.Diagnosis)
+		}
+	})
+	t.Run("errors are diagnosed", func(t *testing.T) {
+		fail, _ := failingServer(t)
+		b, _ := ParseBudget("errors<1%")
+		res, err := Stress(t.Context(), []Target{{URL: fail.URL}}, Ramp{From: 20, To: 20, Step: 1, Interval: 300 * time.Millisecond}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := strings.Join(res.Diagnosis, "\n"); !strings.Contains(d, "% of requests failed (200 x") || !strings.Contains(d, "500 x") {
+			t.Errorf("diagnosis %q", d)
+		}
+	})
+	t.Run("a budget is required", func(t *testing.T) {
+		if _, err := Stress(t.Context(), []Target{{URL: srv.URL}}, Ramp{From: 1, To: 2, Step: 1, Interval: time.Second}, nil); err == nil {
+			t.Error("no error")
+		}
+	})
+}
