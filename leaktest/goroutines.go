@@ -121,6 +121,9 @@ func parseGoroutines(dump []byte) ([]goroutine, error) {
 			}
 			pending.file, pending.line = file, ln
 			pending = nil
+		case strings.HasPrefix(line, "created by ") && anc != nil:
+			// An ancestor's creator: the next ancestor block shows its stack, so it adds nothing.
+			pending = &frame{}
 		case strings.HasPrefix(line, "created by "):
 			fn, creator, err := parseCreatedBy(line)
 			if err != nil {

@@ -42,6 +42,9 @@ func TestParseGoroutinesFixtures(t *testing.T) {
 						t.Errorf("goroutine %d: odd function name %q", g.id, f.fn)
 					}
 				}
+				if g.topFunction() == "net/http.(*persistConn).readLoop" && g.createdBy.fn != "net/http.(*Transport).dialConn" {
+					t.Errorf("readLoop goroutine %d created by %q, want net/http.(*Transport).dialConn", g.id, g.createdBy.fn)
+				}
 				if g.topFunction() != "main.worker" {
 					continue
 				}
