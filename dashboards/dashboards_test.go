@@ -419,7 +419,7 @@ func TestMetricNamesComeFromTheCatalog(t *testing.T) {
 // recordingRuleNames lists the recordings package alerts generates for the default spec.
 func recordingRuleNames(t *testing.T) []string {
 	t.Helper()
-	m, err := DefaultModel()
+	m, err := alerts.DefaultModel()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,33 +25,6 @@ const (
 	SLOFile     = "slo.json"
 )
 
-// DefaultSpec is the SLO spec of the shipped SLO dashboard: for every job, 99.9 % of HTTP
-// requests succeed and 99 % finish within 500 ms, over 30 days.
-const DefaultSpec = `version: 1
-service_label: job
-slos:
-  - name: availability
-    kind: availability
-    objective: 99.9
-  - name: latency
-    kind: latency
-    threshold: 500ms
-    objective: 99
-`
-
-// DefaultModel returns the checked DefaultSpec.
-func DefaultModel() (*alerts.Model, error) {
-	spec, err := alerts.ParseSpec("default spec", []byte(DefaultSpec))
-	if err != nil {
-		return nil, fmt.Errorf("dashboards: %w", err)
-	}
-	m, err := alerts.NewModel(spec)
-	if err != nil {
-		return nil, fmt.Errorf("dashboards: %w", err)
-	}
-	return m, nil
-}
-
 // Build returns every dashboard for a checked spec: service RED, Go runtime, and the SLO
 // dashboard of the model's SLOs (left out when the spec has none).
 func Build(m *alerts.Model, opts ...Option) ([]File, error) {
@@ -72,11 +45,12 @@ func Build(m *alerts.Model, opts ...Option) ([]File, error) {
 	return files, nil
 }
 
-// Defaults returns the shipped dashboards: Build for DefaultModel. dashboards/json/ holds them.
+// Defaults returns the shipped dashboards in dashboards/json/: Build for alerts.DefaultModel,
+// the spec of the shipped rules in alerts/rules/.
 func Defaults(opts ...Option) ([]File, error) {
-	m, err := DefaultModel()
+	m, err := alerts.DefaultModel()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dashboards: default spec: %w", err)
 	}
 	return Build(m, opts...)
 }

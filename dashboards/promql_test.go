@@ -52,7 +52,9 @@ func substitute(expr string, vars map[string]string) string {
 	for n := range vars {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) || len(names[i]) == len(names[j]) && names[i] < names[j] })
+	sort.Slice(names, func(i, j int) bool {
+		return len(names[i]) > len(names[j]) || len(names[i]) == len(names[j]) && names[i] < names[j]
+	})
 	for _, n := range names {
 		expr = strings.ReplaceAll(expr, "${"+n+"}", vars[n])
 		expr = strings.ReplaceAll(expr, "[["+n+"]]", vars[n])

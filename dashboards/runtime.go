@@ -111,7 +111,9 @@ func GoRuntime(opts ...Option) (dashboard.Dashboard, error) {
 		query{expr: rateOf(inst, catalog.GoGCCycles, t), legend: legend("instance")}))
 	bd.add(8, graphHeight, timeSeries("GC pause", "Stop-the-world GC pause durations (quantiles over recent pauses).", units.Seconds,
 		query{expr: selector(catalog.GoGCDuration, with(`quantile="0.5"`)...), legend: "p50 " + legend("instance")},
-		query{expr: selector(catalog.GoGCDuration, with(`quantile="1"`)...), legend: "max " + legend("instance")}))
+		// The largest quantile is the longest recent pause: OpenMetrics writes it as quantile="1.0",
+		// the text format as "1", so take the max rather than name it.
+		query{expr: "max by (instance) (" + m(catalog.GoGCDuration) + ")", legend: "max " + legend("instance")}))
 	bd.add(8, graphHeight, withThresholdLines(timeSeries("GC CPU share",
 		"GC CPU time (background, assist and idle marking) / all CPU time of the Go runtime, and the part spent in mark assists.",
 		units.PercentUnit,

@@ -1,0 +1,497 @@
+package dashboards
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/perfobs/perfobs-go/alerts"
+	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/internal/promtest"
+	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/middleware/grpcmw"
+	"github.com/perfobs/perfobs-go/runtimemetrics"
+)
+
+// Jobs of the end-to-end test: one service with errors and slow requests, one without either.
+const (
+	jobFaulty = "e2e-faulty"
+	jobClean  = "e2e-clean"
+)
+
+// slowRequest is longer than the default spec's 1 s latency threshold.
+const slowRequest = 1100 * time.Millisecond
+
+// service is an instrumented HTTP and gRPC server with its own registry, scraped as one job.
+type service struct {
+	job      string
+	faulty   bool
+	app      *httptest.Server // instrumented HTTP handlers
+	metrics  *httptest.Server // /metrics, not instrumented
+	grpcSrv  *grpc.Server
+	grpcConn *grpc.ClientConn
+}
+
+// instance is the Prometheus instance label of the service's series.
+func (s *service) instance() string { return strings.TrimPrefix(s.metrics.URL, "http://") }
+
+type testRPCServer struct {
+	testpb.UnimplementedTestServiceServer
+	faulty bool
+}
+
+func (r testRPCServer) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
+	return &testpb.Empty{}, nil
+}
+
+func (r testRPCServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	switch string(req.GetPayload().GetBody()) {
+	case "fail":
+		if r.faulty {
+			return nil, status.Error(codes.Internal, "injected failure")
+		}
+	case "slow":
+		if r.faulty {
+			select {
+			case <-time.After(slowRequest):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	return &testpb.SimpleResponse{}, nil
+}
+
+func startService(t *testing.T, job string, faulty bool) *service {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if err := runtimemetrics.Register(reg, runtimemetrics.WithService(job)); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "user") })
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		if faulty {
+			select {
+			case <-time.After(slowRequest):
+			case <-r.Context().Done():
+			}
+		}
+		io.WriteString(w, "slow")
+	})
+	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
+		if faulty {
+			http.Error(w, "injected failure", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "fine")
+	})
+	s := &service{job: job, faulty: faulty}
+	s.app = httptest.NewServer(middleware.HTTP(mux, middleware.WithRegisterer(reg)))
+	t.Cleanup(s.app.Close)
+	s.metrics = httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	t.Cleanup(s.metrics.Close)
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(middleware.WithRegisterer(reg))))
+	testpb.RegisterTestServiceServer(s.grpcSrv, testRPCServer{faulty: faulty})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = s.grpcSrv.Serve(lis)
+	}()
+	t.Cleanup(func() { s.grpcSrv.Stop(); <-served })
+	s.grpcConn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.grpcConn.Close() })
+	return s
+}
+
+// load sends HTTP requests and RPCs to s until ctx ends: mostly fast successes and, for a faulty
+// service, 5xx, failed RPCs and requests slower than the latency SLO's threshold. The clean
+// service gets the same requests and answers them all fast and well.
+func load(ctx context.Context, s *service, client *http.Client) {
+	rpc := testpb.NewTestServiceClient(s.grpcConn)
+	var wg sync.WaitGroup
+	worker := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				f(i)
+				select {
+				case <-ctx.Done():
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	get := func(method, path string) {
+		req, err := http.NewRequestWithContext(ctx, method, s.app.URL+path, nil)
+		if err != nil {
+			return
+		}
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	worker(func(i int) {
+		get(http.MethodGet, fmt.Sprintf("/users/%d", i%7))
+		get(http.MethodPost, "/orders")
+		if i%5 == 0 {
+			get(http.MethodGet, "/fail")
+		}
+		if i%9 == 0 {
+			get(http.MethodGet, "/nowhere") // unmatched route, a 404
+		}
+	})
+	worker(func(int) { get(http.MethodGet, "/slow") })
+	worker(func(i int) {
+		_, _ = rpc.EmptyCall(ctx, &testpb.Empty{})
+		body := "ok"
+		switch i % 4 {
+		case 1:
+			body = "fail"
+		case 2:
+			body = "slow"
+		}
+		_, _ = rpc.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(body)}})
+	})
+	wg.Wait()
+}
+
+// writeRules writes the rule files alerts generates for m (not their promtool tests) and returns
+// their paths.
+func writeRules(t *testing.T, m *alerts.Model) []string {
+	t.Helper()
+	files, err := alerts.Generate(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var paths []string
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, "_test.yaml") {
+			continue
+		}
+		p := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		t.Fatal("alerts generated no rule file")
+	}
+	return paths
+}
+
+// querier is the part of promtest.Server the checks use.
+type querier interface {
+	Query(ctx context.Context, expr string) ([]promtest.Sample, error)
+}
+
+// checkQuery is the end-to-end check of one panel query, with its variables substituted: the
+// whole expression must run, and every vector selector in it must return at least one series on
+// its own. An `or vector(0)` or a `* 0` fallback therefore cannot hide a selector that matches
+// nothing, such as a misspelled metric. It returns the whole expression's result.
+func checkQuery(ctx context.Context, q querier, expr string) ([]promtest.Sample, error) {
+	sels, err := vectorSelectors(expr)
+	if err != nil {
+		return nil, err
+	}
+	result, err := q.Query(ctx, expr)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", expr, err)
+	}
+	var errs []error
+	for _, s := range sels {
+		got, err := q.Query(ctx, s.text)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("selector %s: %w", s.text, err))
+		case len(got) == 0:
+			errs = append(errs, fmt.Errorf("selector %s returns no series", s.text))
+		}
+	}
+	return result, errors.Join(errs...)
+}
+
+var labelValuesRE = regexp.MustCompile(`^label_values\((.+), *([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+
+// checkVariable runs a label_values variable query as Grafana would: the series selector must
+// match series that carry the label.
+func checkVariable(ctx context.Context, q querier, query string) error {
+	m := labelValuesRE.FindStringSubmatch(query)
+	if m == nil {
+		return fmt.Errorf("variable query %q is not label_values(series, label)", query)
+	}
+	got, err := q.Query(ctx, fmt.Sprintf("count by (%s) (%s)", m[2], m[1]))
+	if err != nil {
+		return fmt.Errorf("variable %q: %w", query, err)
+	}
+	for _, s := range got {
+		if s.Metric[m[2]] != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("variable %q finds no value", query)
+}
+
+// panelQuery is one query of one panel, named for error messages.
+type panelQuery struct {
+	where string // file / row / panel / refId
+	title string
+	expr  string
+}
+
+func queriesOf(t *testing.T, f File) []panelQuery {
+	var out []panelQuery
+	row := ""
+	for _, item := range f.Dashboard.Panels {
+		if item.RowPanel != nil {
+			row = deref(item.RowPanel.Title)
+			continue
+		}
+		p := *item.Panel
+		for _, q := range promTargets(t, p) {
+			out = append(out, panelQuery{
+				where: fmt.Sprintf("%s / %s / %s / %s", f.Name, row, deref(p.Title), deref(q.RefId)),
+				title: deref(p.Title),
+				expr:  q.Expr,
+			})
+		}
+	}
+	return out
+}
+
+// varsFor are the variable values of a dashboard for one service.
+func varsFor(s *service) map[string]string {
+	v := testVars(s.job, s.instance())
+	v[varService] = s.job // the default spec's service label is job
+	return v
+}
+
+// TestEndToEnd proves every query of the shipped dashboards against a real Prometheus that
+// scrapes instrumented servers under load and evaluates the generated recording rules.
+func TestEndToEnd(t *testing.T) {
+	// A memory limit, so that the GOMEMLIMIT series has a value the heap panel keeps.
+	prev := debug.SetMemoryLimit(64 << 30)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+
+	model, err := alerts.DefaultModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	faulty := startService(t, jobFaulty, true)
+	clean := startService(t, jobClean, false)
+
+	ctx, stop := context.WithCancel(context.Background())
+	transport := &http.Transport{MaxIdleConnsPerHost: 8}
+	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	var loaders sync.WaitGroup
+	for _, s := range []*service{faulty, clean} {
+		loaders.Add(1)
+		go func() { defer loaders.Done(); load(ctx, s, client) }()
+	}
+	t.Cleanup(func() { stop(); loaders.Wait(); transport.CloseIdleConnections() })
+
+	prom := promtest.Start(t,
+		promtest.WithTarget(jobFaulty, faulty.instance()),
+		promtest.WithTarget(jobClean, clean.instance()),
+		promtest.WithRuleFiles(writeRules(t, model)...),
+		promtest.WithFeatures("exemplar-storage"),
+	)
+	qctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// checkAll runs every check once and returns what failed.
+	checkAll := func() []string {
+		var failed []string
+		fail := func(format string, args ...any) { failed = append(failed, fmt.Sprintf(format, args...)) }
+		zeroChecks := 0
+		for _, f := range files {
+			vars := varsFor(faulty)
+			for _, v := range f.Dashboard.Templating.List {
+				if v.Type != "query" {
+					continue
+				}
+				if err := checkVariable(qctx, prom, substitute(deref(v.Query.String), vars)); err != nil {
+					fail("%s / variable %s: %v", f.Name, v.Name, err)
+				}
+			}
+			for _, pq := range queriesOf(t, f) {
+				// Every selector of every query returns series for the faulty service, and
+				// the error and budget panels show its errors.
+				expr := substitute(pq.expr, vars)
+				res, err := checkQuery(qctx, prom, expr)
+				switch {
+				case err != nil:
+					fail("%s: %v", pq.where, err)
+				case len(res) == 0:
+					fail("%s: %s returns nothing", pq.where, expr)
+				}
+				if want, ok := faultyExpect(pq); ok && err == nil && !anyMatches(res, want) {
+					fail("%s: %s = %s for the faulty service, want some value %s", pq.where, expr, values(res), want.name)
+				}
+				// The same error and budget panels answer 0 (or 1 for what is left) for the
+				// service without errors, rather than nothing.
+				want, ok := cleanExpect(pq)
+				if !ok {
+					continue
+				}
+				zeroChecks++
+				expr = substitute(pq.expr, varsFor(clean))
+				res, err = prom.Query(qctx, expr)
+				switch {
+				case err != nil:
+					fail("%s: %v", pq.where, err)
+				case len(res) == 0:
+					fail("%s: %s answers nothing for a service without errors, want %g", pq.where, expr, want)
+				}
+				for _, s := range res {
+					if math.Abs(s.Value-want) > 1e-9 {
+						fail("%s: %s = %g for the service without errors, want %g", pq.where, expr, s.Value, want)
+					}
+				}
+			}
+		}
+		// RED: 2 HTTP error ratio panels + by route + by gRPC method; SLO: per SLO the budget,
+		// the SLI over the period and the 5m SLI, plus 4 burn-rate stats x 2 windows and 7 lines.
+		if want := 4 + len(model.SLOs)*(3+8+7+1); zeroChecks != want {
+			fail("checked %d zero-error queries, want %d", zeroChecks, want)
+		}
+		return failed
+	}
+	// The data arrives within seconds: retry until every check passes, and report the last
+	// failures when the deadline passes.
+	var failed []string
+	deadline := time.Now().Add(60 * time.Second)
+	for attempt := 1; ; attempt++ {
+		failed = checkAll()
+		if len(failed) == 0 {
+			t.Logf("every check of %d dashboards passed after %d rounds", len(files), attempt)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d checks still fail after %d rounds:\n%s", len(failed), attempt, strings.Join(failed, "\n"))
+		}
+		time.Sleep(time.Second)
+	}
+
+	t.Run("a misspelled metric fails the check", func(t *testing.T) {
+		good := substitute(labelValues(selector(catalog.HTTPServerDuration+"_count", targetMatchers()...), catalog.LabelRoute), varsFor(faulty))
+		if err := checkVariable(qctx, prom, good); err != nil {
+			t.Fatalf("the correct variable query fails: %v", err)
+		}
+		bad := strings.Replace(good, catalog.HTTPServerDuration, catalog.HTTPServerDuration+"s", 1)
+		if err := checkVariable(qctx, prom, bad); err == nil || !strings.Contains(err.Error(), "finds no value") {
+			t.Errorf("checkVariable(%s) = %v, want an error", bad, err)
+		}
+
+		vars := varsFor(faulty)
+		cases := []struct{ name, expr, typo string }{
+			{"histogram", httpServer.errorRatio(nil, targetMatchers()), catalog.HTTPServerDuration},
+			{"recording rule", "1 - " + selector(catalog.SLOErrorRatioPeriod, `slo="http-availability"`, `job="$service"`), catalog.SLOErrorRatioPeriod},
+			{"runtime", selector(catalog.GoGCHeapLive, targetMatchers()...) + " or vector(0)", catalog.GoGCHeapLive},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				good := substitute(c.expr, vars)
+				if _, err := checkQuery(qctx, prom, good); err != nil {
+					t.Fatalf("the correct query fails: %v", err)
+				}
+				typo := strings.Replace(c.typo, "_", "__", 1)
+				bad := strings.ReplaceAll(good, c.typo, typo)
+				_, err := checkQuery(qctx, prom, bad)
+				if err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "returns no series") {
+					t.Errorf("checkQuery(%s) = %v, want an error naming the empty selector %s", bad, err, typo)
+				}
+			})
+		}
+	})
+}
+
+// expectation is a predicate on the value of a query.
+type expectation struct {
+	name string
+	ok   func(float64) bool
+}
+
+func anyMatches(res []promtest.Sample, want expectation) bool {
+	for _, s := range res {
+		if want.ok(s.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func values(res []promtest.Sample) string {
+	var vs []string
+	for _, s := range res {
+		vs = append(vs, fmt.Sprintf("%g", s.Value))
+	}
+	return "[" + strings.Join(vs, " ") + "]"
+}
+
+var positive = expectation{"> 0", func(v float64) bool { return v > 0 }}
+
+// faultyExpect says what the faulty service must show on error and budget panels.
+func faultyExpect(pq panelQuery) (expectation, bool) {
+	switch {
+	case strings.Contains(pq.title, "Error ratio"), strings.Contains(pq.title, "error ratio"),
+		strings.HasPrefix(pq.title, "Burn rate"):
+		return positive, true
+	case pq.title == "Error budget remaining":
+		return expectation{"< 1", func(v float64) bool { return v < 1 }}, true
+	}
+	return expectation{}, false
+}
+
+// cleanExpect says what error and budget panels must answer for a service without errors:
+// error ratios and burn rates 0, budget and SLIs 1 (all of it left, all requests good).
+func cleanExpect(pq panelQuery) (float64, bool) {
+	switch {
+	case strings.Contains(pq.title, "Error ratio"), strings.Contains(pq.title, "error ratio"),
+		strings.HasPrefix(pq.title, "Burn rate"):
+		return 0, true
+	case strings.HasPrefix(pq.title, "Error budget remaining"), strings.HasPrefix(pq.title, "SLI over"):
+		return 1, true
+	case pq.title == "SLI" && strings.HasPrefix(pq.expr, "1 - "):
+		return 1, true
+	}
+	return 0, false
+}
