@@ -288,6 +288,23 @@ func waitSeries(t *testing.T, g prometheus.Gatherer, name string) map[string]his
 	}
 }
 
+// waitTotal polls until the series of family name hold n observations in all, and returns them.
+func waitTotal(t *testing.T, g prometheus.Gatherer, name string, n uint64) map[string]hist {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := series(t, g, name)
+		var total uint64
+		for _, h := range s {
+			total += h.count
+		}
+		if total >= n || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // wantOne checks that the family name has exactly the series key, with count observations.
 func wantOne(t *testing.T, s map[string]hist, name, key string, count uint64) hist {
 	t.Helper()

@@ -291,4 +291,3 @@ func (m *rpcMetrics) record(method string, code codes.Code, kind errKind, shard 
 	key := rpcKey{method: method, code: codeIndex(code), err: kind}
 	m.duration.Observe(m.series(m.duration, key), shard, d)
 }
-
