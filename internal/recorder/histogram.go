@@ -11,6 +11,7 @@
 package recorder
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math"
 	"runtime"
@@ -32,16 +33,22 @@ type Histogram struct {
 	stride    int // cells per shard: buckets + the +Inf bucket + the sum, rounded up to a line
 	cells     []atomic.Uint64
 	exemplars []atomic.Pointer[Exemplar] // one per bucket (+Inf included), nil until used
+	native    []nativeShard              // one per shard when the vec has native buckets
 	created   time.Time
 }
 
 // Exemplar ties one observation to the trace that produced it.
 type Exemplar struct {
 	Value   int64 // in the vec's integer unit
-	TraceID string
-	SpanID  string
+	TraceID [16]byte
+	SpanID  [8]byte
 	At      time.Time
 }
+
+// ExemplarInterval is how often, at most, a bucket's exemplar is replaced. Prometheus keeps the
+// latest exemplar of each bucket at each scrape, so replacing it more often than a scrape
+// interval only costs an allocation and a contended store per observation.
+const ExemplarInterval = 100 * time.Millisecond
 
 // Shape describes the buckets of a HistogramVec.
 type Shape struct {
@@ -49,6 +56,8 @@ type Shape struct {
 	// Scale converts the integer observations into the exposed unit: 1e-9 for nanoseconds to
 	// seconds, 1 for bytes.
 	Scale float64
+	// Native adds native-histogram buckets of schema NativeSchema beside the classic ones.
+	Native bool
 }
 
 // HistogramVec is a set of Histograms sharing a Desc and bucket layout. Series are added under a
@@ -58,6 +67,7 @@ type HistogramVec[K comparable] struct {
 	shape     Shape
 	intBounds []int64 // bounds in integer units: an observation v falls in the first bucket with v <= bound
 	shards    int
+	native    nativeLayout // when shape.Native
 
 	series atomic.Pointer[map[K]*Histogram]
 	mu     sync.Mutex // serializes inserts
@@ -83,8 +93,11 @@ func NewHistogramVec[K comparable](name, help string, labelNames []string, shape
 	}
 	v := &HistogramVec[K]{
 		desc:   prometheus.NewDesc(name, help, labelNames, nil),
-		shape:  Shape{Bounds: append([]float64(nil), shape.Bounds...), Scale: shape.Scale},
+		shape:  Shape{Bounds: append([]float64(nil), shape.Bounds...), Scale: shape.Scale, Native: shape.Native},
 		shards: Shards(),
+	}
+	if shape.Native {
+		v.native = newNativeLayout(shape.Scale)
 	}
 	for _, b := range shape.Bounds {
 		v.intBounds = append(v.intBounds, int64(math.Round(b/shape.Scale)))
@@ -138,6 +151,9 @@ func (v *HistogramVec[K]) GetOrCreate(key K, labels func() []string) *Histogram 
 		exemplars: make([]atomic.Pointer[Exemplar], nb),
 		created:   time.Now(),
 	}
+	if v.shape.Native {
+		h.native = v.native.newShards(v.shards)
+	}
 	next := make(map[K]*Histogram, len(old)+1)
 	for k, s := range old {
 		next[k] = s
@@ -171,15 +187,26 @@ func (v *HistogramVec[K]) Observe(h *Histogram, shard int, x int64) {
 	base := (shard & (v.shards - 1)) * h.stride
 	h.cells[base+v.Bucket(x)].Add(1)
 	h.cells[base+h.stride-1].Add(uint64(x))
+	if h.native != nil {
+		v.observeNative(h, shard, x)
+	}
 }
 
-// ObserveWithExemplar records x like Observe and keeps e as the latest exemplar of its bucket.
-func (v *HistogramVec[K]) ObserveWithExemplar(h *Histogram, shard int, x int64, e *Exemplar) {
+// ObserveWithExemplar records x like Observe and makes (traceID, spanID, at) the exemplar of its
+// bucket, unless the bucket's exemplar is younger than ExemplarInterval. It allocates only when
+// it replaces an exemplar.
+func (v *HistogramVec[K]) ObserveWithExemplar(h *Histogram, shard int, x int64, traceID [16]byte, spanID [8]byte, at time.Time) {
 	i := v.Bucket(x)
 	base := (shard & (v.shards - 1)) * h.stride
 	h.cells[base+i].Add(1)
 	h.cells[base+h.stride-1].Add(uint64(x))
-	h.exemplars[i].Store(e)
+	if h.native != nil {
+		v.observeNative(h, shard, x)
+	}
+	if old := h.exemplars[i].Load(); old != nil && at.Sub(old.At) < ExemplarInterval {
+		return
+	}
+	h.exemplars[i].Store(&Exemplar{Value: x, TraceID: traceID, SpanID: spanID, At: at})
 }
 
 // Describe implements prometheus.Collector.
@@ -193,6 +220,13 @@ func (v *HistogramVec[K]) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (v *HistogramVec[K]) snapshot(h *Histogram) prometheus.Metric {
+	// The native buckets are read first: observations that land while the classic ones are read
+	// then show only in the classic counts, which are clamped to the native count below, so that
+	// the native histogram's count always equals the sum of its buckets (Prometheus checks it).
+	var native *nativeHistogram
+	if h.native != nil {
+		native = v.readNative(h)
+	}
 	nb := len(v.intBounds) + 1
 	counts := make([]uint64, nb)
 	var sum uint64
@@ -203,20 +237,28 @@ func (v *HistogramVec[K]) snapshot(h *Histogram) prometheus.Metric {
 		}
 		sum += h.cells[base+h.stride-1].Load()
 	}
+	limit := uint64(math.MaxUint64)
+	if native != nil {
+		limit = native.count
+	}
 	buckets := make(map[float64]uint64, nb-1)
 	var cum uint64
 	for i, ub := range v.shape.Bounds {
 		cum += counts[i]
-		buckets[ub] = cum
+		buckets[ub] = min(cum, limit)
 	}
-	count := cum + counts[nb-1]
-	m := prometheus.MustNewConstHistogramWithCreatedTimestamp(v.desc, count, float64(int64(sum))*v.shape.Scale, buckets, h.created, h.labels...)
+	count := min(cum+counts[nb-1], limit)
+	var m prometheus.Metric = prometheus.MustNewConstHistogramWithCreatedTimestamp(v.desc, count, float64(int64(sum))*v.shape.Scale, buckets, h.created, h.labels...)
+	if native != nil {
+		native.Metric = m
+		m = native
+	}
 	var exs []prometheus.Exemplar
 	for i := range h.exemplars {
 		if e := h.exemplars[i].Load(); e != nil {
 			exs = append(exs, prometheus.Exemplar{
 				Value:     float64(e.Value) * v.shape.Scale,
-				Labels:    prometheus.Labels{"trace_id": e.TraceID, "span_id": e.SpanID},
+				Labels:    prometheus.Labels{"trace_id": hex.EncodeToString(e.TraceID[:]), "span_id": hex.EncodeToString(e.SpanID[:])},
 				Timestamp: e.At,
 			})
 		}

@@ -1,6 +1,8 @@
 package recorder_test
 
 import (
+	"maps"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -169,6 +171,167 @@ func BenchmarkObserveParallel(b *testing.B) {
 			if h == nil {
 				h = v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
 			}
+			v.Observe(h, tok.Shard, i%20_000_000)
+		}
+	})
+}
+
+// nativeBuckets decodes the positive spans and deltas of a native histogram into absolute
+// bucket counts by index.
+func nativeBuckets(h *dto.Histogram) map[int]int64 {
+	out := map[int]int64{}
+	idx, count := 0, int64(0)
+	d := 0
+	for i, s := range h.GetPositiveSpan() {
+		if i == 0 {
+			idx = int(s.GetOffset())
+		} else {
+			idx += int(s.GetOffset())
+		}
+		for j := 0; j < int(s.GetLength()); j++ {
+			count += h.GetPositiveDelta()[d]
+			d++
+			if count != 0 {
+				out[idx] = count
+			}
+			idx++
+		}
+	}
+	return out
+}
+
+// TestNativeEqualsClientGolang observes the same values in a native sharded vec and in a
+// client_golang histogram with classic buckets and native buckets of schema 3: both forms must
+// be equal, bucket for bucket.
+func TestNativeEqualsClientGolang(t *testing.T) {
+	tests := []struct {
+		name   string
+		scale  float64
+		bounds []float64
+		max    int64
+	}{
+		{"durations", 1e-9, bounds, int64(20 * time.Second)},
+		{"sizes", 1, []float64{64, 1024, 65536}, 1 << 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ours, err := recorder.NewHistogramVec[key]("n", "help", []string{"route"},
+				recorder.Shape{Bounds: tt.bounds, Scale: tt.scale, Native: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "n", Help: "help", Buckets: tt.bounds,
+				NativeHistogramBucketFactor: 1.1}, []string{"route"})
+			rng := rand.New(rand.NewPCG(5, 6))
+			obs := []int64{0, 0, 1, 2, 3, tt.max}
+			for i := 0; i < 20000; i++ {
+				// log-uniform, so that many powers of two are hit
+				obs = append(obs, int64(math.Exp(rng.Float64()*math.Log(float64(tt.max)))))
+			}
+			for i, x := range obs {
+				h := ours.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+				ours.Observe(h, i, x)
+				theirs.WithLabelValues("/r").Observe(float64(x) * tt.scale)
+			}
+			a, b := collect(t, ours)["/r"], collect(t, theirs)["/r"]
+			if a.GetSchema() != 3 || b.GetSchema() != 3 {
+				t.Fatalf("schema ours %d, client_golang %d, want 3", a.GetSchema(), b.GetSchema())
+			}
+			if a.GetZeroThreshold() != b.GetZeroThreshold() || a.GetZeroCount() != b.GetZeroCount() || a.GetZeroCount() != 2 {
+				t.Errorf("zero bucket ours %v/%d, client_golang %v/%d, want 2 observations",
+					a.GetZeroThreshold(), a.GetZeroCount(), b.GetZeroThreshold(), b.GetZeroCount())
+			}
+			if a.GetSampleCount() != b.GetSampleCount() || a.GetSampleCount() != uint64(len(obs)) {
+				t.Errorf("count ours %d, client_golang %d, want %d", a.GetSampleCount(), b.GetSampleCount(), len(obs))
+			}
+			na, nb := nativeBuckets(a), nativeBuckets(b)
+			if len(na) < 20 {
+				t.Fatalf("only %d native buckets", len(na))
+			}
+			if !maps.Equal(na, nb) {
+				t.Errorf("native buckets differ:\nours:   %v\ntheirs: %v", na, nb)
+			}
+			var total int64
+			for _, n := range na {
+				total += n
+			}
+			if uint64(total)+a.GetZeroCount() != a.GetSampleCount() {
+				t.Errorf("native buckets hold %d + zero %d, count %d", total, a.GetZeroCount(), a.GetSampleCount())
+			}
+			for i := range b.GetBucket() {
+				x, y := a.GetBucket()[i], b.GetBucket()[i]
+				if x.GetUpperBound() != y.GetUpperBound() || x.GetCumulativeCount() != y.GetCumulativeCount() {
+					t.Errorf("classic bucket %d: le=%v %d vs le=%v %d", i, x.GetUpperBound(), x.GetCumulativeCount(), y.GetUpperBound(), y.GetCumulativeCount())
+				}
+			}
+		})
+	}
+}
+
+// TestNativeEmptyIsNative: a series without observations is still exposed as native, with the
+// empty span client_golang writes.
+func TestNativeEmptyIsNative(t *testing.T) {
+	v, _ := recorder.NewHistogramVec[key]("e", "help", []string{"route"}, recorder.Shape{Bounds: bounds, Scale: 1e-9, Native: true})
+	v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+	h := collect(t, v)["/r"]
+	if h.GetSchema() != 3 || len(h.GetPositiveSpan()) != 1 || h.GetPositiveSpan()[0].GetLength() != 0 || h.GetZeroThreshold() == 0 {
+		t.Fatalf("empty native histogram: %v", h)
+	}
+}
+
+// TestExemplars: the exemplar of a bucket carries hex trace and span ids, its value in seconds
+// and its time; a second one within ExemplarInterval is dropped, a later one replaces it.
+func TestExemplars(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		t.Run(map[bool]string{false: "classic", true: "native"}[native], func(t *testing.T) {
+			v, _ := recorder.NewHistogramVec[key]("x", "help", []string{"route"}, recorder.Shape{Bounds: bounds, Scale: 1e-9, Native: native})
+			h := v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+			at := time.Unix(1700000000, 0)
+			tid := [16]byte{0x4b, 0xf9, 15: 0x36}
+			sid := [8]byte{0x00, 0xf0, 7: 0xb7}
+			v.ObserveWithExemplar(h, 0, int64(3*time.Millisecond), tid, sid, at)
+			v.ObserveWithExemplar(h, 1, int64(4*time.Millisecond), [16]byte{1}, [8]byte{1}, at.Add(exemplarHalf()))
+			v.Observe(h, 0, int64(time.Second))
+			got := collect(t, v)["/r"]
+			if got.GetSampleCount() != 3 {
+				t.Fatalf("count %d, want 3", got.GetSampleCount())
+			}
+			e := got.GetBucket()[0].GetExemplar()
+			if e == nil {
+				t.Fatalf("no exemplar on the first bucket: %v", got)
+			}
+			labels := map[string]string{}
+			for _, l := range e.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			want := map[string]string{"trace_id": "4bf90000000000000000000000000036", "span_id": "00f00000000000b7"}
+			if !maps.Equal(labels, want) || e.GetValue() != 0.003 || !e.GetTimestamp().AsTime().Equal(at) {
+				t.Errorf("exemplar %v, want %v value 0.003 at %v", e, want, at)
+			}
+			if native && len(got.GetExemplars()) != 1 {
+				t.Errorf("native histogram carries %d exemplars, want 1", len(got.GetExemplars()))
+			}
+			v.ObserveWithExemplar(h, 1, int64(4*time.Millisecond), [16]byte{2}, [8]byte{2}, at.Add(recorder.ExemplarInterval))
+			e = collect(t, v)["/r"].GetBucket()[0].GetExemplar()
+			if e.GetValue() != 0.004 {
+				t.Errorf("exemplar after the interval has value %v, want the newer 0.004", e.GetValue())
+			}
+		})
+	}
+}
+
+// exemplarHalf is half of recorder.ExemplarInterval.
+func exemplarHalf() time.Duration { return recorder.ExemplarInterval / 2 }
+
+func BenchmarkObserveNativeParallel(b *testing.B) {
+	v, _ := recorder.NewHistogramVec[key]("b", "h", []string{"r"}, recorder.Shape{Bounds: bounds, Scale: 1e-9, Native: true})
+	var picker recorder.ShardPicker
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		tok := picker.Get()
+		defer picker.Put(tok)
+		h := v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+		for i := int64(0); pb.Next(); i++ {
 			v.Observe(h, tok.Shard, i%20_000_000)
 		}
 	})
