@@ -88,10 +88,10 @@ func (v *HistogramVec[K]) observeNative(h *Histogram, shard int, x int64) {
 // nativeHistogram adds the native buckets to a classic const histogram when it is written.
 type nativeHistogram struct {
 	prometheus.Metric // the classic histogram
-	zero   uint64
-	count  uint64 // zero + every positive bucket
-	spans  []*dto.BucketSpan
-	deltas []int64
+	zero              uint64
+	count             uint64 // zero + every positive bucket
+	spans             []*dto.BucketSpan
+	deltas            []int64
 }
 
 var nativeSchema int32 = NativeSchema
