@@ -70,8 +70,10 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 func (o *Observer) Service() string { return o.cfg.Service }
 
 // Registerer is where the service registers its own collectors, so that MetricsHandler serves
-// them beside the SDK's.
-func (o *Observer) Registerer() prometheus.Registerer { return o.reg }
+// them beside the SDK's. Each collector is guarded: one whose Collect panics is left out of that
+// scrape (the rest is served), counted in perfobs_collector_panics_total and logged at most once a
+// minute; one whose Describe panics is refused with an error.
+func (o *Observer) Registerer() prometheus.Registerer { return newSafeRegisterer(o.reg, o.cfg.Logger) }
 
 // Gatherer reads the Observer's registry (for tests and in-process summaries).
 func (o *Observer) Gatherer() prometheus.Gatherer { return o.reg }

@@ -138,5 +138,10 @@ func Metrics() []Metric {
 		{RPCClientRequestsPerRPC, "histogram", "Number of request messages sent per RPC by the client.", RPCLabels(), "grpcmw.ClientStatsHandler"},
 		{RPCClientResponsesPerRPC, "histogram", "Number of response messages received per RPC by the client.", RPCLabels(), "grpcmw.ClientStatsHandler"},
 		{LabelOverflow, "counter", "Label values collapsed into _OTHER by a cardinality cap.", []string{LabelMetric, LabelLabel}, ""},
+		{CollectorPanics, "counter", "Panics of collectors registered through Observer.Registerer; their metrics are left out of that scrape.", nil, "Observer.Registerer"},
 	}
 }
+
+// CollectorPanics counts panics of the service's own collectors registered through the facade's
+// Observer.Registerer: a panicking collector is left out of that scrape instead of ending the process.
+const CollectorPanics = "perfobs_collector_panics_total"
