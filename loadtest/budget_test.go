@@ -187,3 +187,24 @@ func FuzzParseRamp(f *testing.F) {
 		}
 	})
 }
+
+func TestFmtDur(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{999999 * time.Microsecond, "1000ms"},
+		{time.Second, "1s"},
+		{6500 * time.Microsecond, "6.5ms"},
+		{884 * time.Millisecond, "884ms"},
+		{6560 * time.Microsecond, "6.56ms"},
+		{23200 * time.Microsecond, "23.2ms"},
+		{367 * time.Microsecond, "367µs"},
+		{42 * time.Nanosecond, "42ns"},
+		{125 * time.Second, "125s"},
+	} {
+		if got := fmtDur(tt.d); got != tt.want {
+			t.Errorf("fmtDur(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

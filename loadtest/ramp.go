@@ -160,10 +160,22 @@ func (s *StressResult) diagnose(ramp Ramp) []string {
 	}
 	if len(s.Steps) >= 2 {
 		prev := s.Steps[len(s.Steps)-2].Report
-		if prev.Latency.P99 > 0 && r.Latency.P99 > 2*prev.Latency.P99 {
-			d = append(d, fmt.Sprintf("latency knee: p99 rose %.1fx, from %s at %g req/s to %s at %g req/s, while the rate rose %.2fx",
-				float64(r.Latency.P99)/float64(prev.Latency.P99), fmtDur(prev.Latency.P99), s.Highest,
-				fmtDur(r.Latency.P99), brk.Rate, brk.Rate/s.Highest))
+		rise := func(name string, a, b time.Duration) (string, bool) {
+			if a <= 0 || b <= 2*a {
+				return "", false
+			}
+			return fmt.Sprintf("%s rose %.1fx (%s -> %s)", name, float64(b)/float64(a), fmtDur(a), fmtDur(b)), true
+		}
+		var rises []string
+		if m, ok := rise("p50", prev.Latency.P50, r.Latency.P50); ok {
+			rises = append(rises, m)
+		}
+		if m, ok := rise("p99", prev.Latency.P99, r.Latency.P99); ok {
+			rises = append(rises, m)
+		}
+		if len(rises) > 0 {
+			d = append(d, fmt.Sprintf("latency knee: from %g to %g req/s (%.2fx the rate) %s",
+				s.Highest, brk.Rate, brk.Rate/s.Highest, strings.Join(rises, " and ")))
 		}
 	}
 	if r.Requests > 0 && r.Throughput < 0.9*brk.Rate {

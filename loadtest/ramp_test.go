@@ -26,10 +26,11 @@ func serialServer(t *testing.T, service time.Duration) *httptest.Server {
 
 // TestStressFindsCapacity ramps the load on a server of known capacity (100 req/s) and
 // checks that the breaking point lands where the capacity says. Below capacity, arrivals at a
-// constant rate never queue and p90 stays near the 10ms service time; above it, the queue
-// grows for the whole step and p90 climbs past the 50ms budget (at 125 req/s the last
-// request of a 1.5s step waits about 0.3s). The budget uses p90 rather than p99, so that one
-// scheduling stall of the shared test machine cannot break a step below capacity on its own.
+// constant rate never queue and the median stays near the 10ms service time; above it, the
+// queue grows for the whole step and the median climbs past the 40ms budget (at 125 req/s the
+// last request of a 1.5s step waits about 0.3s, the median one about half that). The budget
+// bounds the median rather than p99 so that scheduling stalls of a busy shared test machine,
+// which delay a few requests, cannot break a step below capacity on their own.
 func TestStressFindsCapacity(t *testing.T) {
 	const service = 10 * time.Millisecond
 	capacity := float64(time.Second / service) // 100 req/s
@@ -38,7 +39,7 @@ func TestStressFindsCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	budget, err := ParseBudget("p90<50ms,errors<1%")
+	budget, err := ParseBudget("p50<40ms,errors<1%")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestStressFindsCapacity(t *testing.T) {
 		t.Errorf("highest rate meeting the budget %g, want one step below the breaking point and at most the capacity", res.Highest)
 	}
 	last := res.Steps[len(res.Steps)-1]
-	if last.Met || len(last.Report.Violations) == 0 || last.Report.Violations[0].Rule != "p90<50ms" {
+	if last.Met || len(last.Report.Violations) == 0 || last.Report.Violations[0].Rule != "p50<40ms" {
 		t.Errorf("last step: met %v, violations %v", last.Met, last.Report.Violations)
 	}
 	for _, st := range res.Steps[:len(res.Steps)-1] {
@@ -71,7 +72,7 @@ func TestStressFindsCapacity(t *testing.T) {
 		}
 	}
 	diag := strings.Join(res.Diagnosis, "\n")
-	for _, w := range []string{"p90<50ms broken", "latency knee: p99 rose"} {
+	for _, w := range []string{"p50<40ms broken", "latency knee: from ", "p50 rose "} {
 		if !strings.Contains(diag, w) {
 			t.Errorf("diagnosis lacks %q:\n%s", w, diag)
 		}

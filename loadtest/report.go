@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,11 +151,27 @@ func fmtPct(f float64) string {
 func fmtDur(d time.Duration) string {
 	switch {
 	case d >= time.Second:
-		return fmt.Sprintf("%.3gs", d.Seconds())
+		return sig3(d.Seconds()) + "s"
 	case d >= time.Millisecond:
-		return fmt.Sprintf("%.3gms", float64(d)/float64(time.Millisecond))
+		return sig3(float64(d)/float64(time.Millisecond)) + "ms"
 	case d >= time.Microsecond:
-		return fmt.Sprintf("%.3gµs", float64(d)/float64(time.Microsecond))
+		return sig3(float64(d)/float64(time.Microsecond)) + "µs"
 	}
 	return d.String()
+}
+
+// sig3 formats v (at least 1) with up to three significant digits and no exponent.
+func sig3(v float64) string {
+	prec := 2
+	switch {
+	case v >= 100:
+		prec = 0
+	case v >= 10:
+		prec = 1
+	}
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }

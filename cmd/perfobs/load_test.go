@@ -74,7 +74,7 @@ func TestLoad(t *testing.T) {
 		{"merged results from two files", []string{"report", "--budget", "errors<1%", fileA, fileB}, exitFail,
 			[]string{"merged      40 results from 2 files", "errors      25.00%", "BROKEN"}, nil},
 		{"merged results without a budget pass", []string{"report", fileA, fileB}, exitOK, []string{"merged      40 results"}, nil},
-		{"the stress ramp finds the breaking point", []string{"--target", base + "/serial", "--ramp", "20:100:40/600ms", "--budget", "p90<100ms"}, exitOK,
+		{"the stress ramp finds the breaking point", []string{"--target", base + "/serial", "--ramp", "20:100:40/600ms", "--budget", "p50<100ms"}, exitOK,
 			[]string{"highest rate meeting the budget: ", "breaking point: ", "latency knee"}, []string{"step 1/3 20 req/s for 600ms ...", "step 1/3 20 req/s: "}},
 		{"the ramp fails below --min-rate", []string{"--target", base + "/ok", "--ramp", "20:20:1/300ms", "--budget", "p99<1s", "--min-rate", "50"}, exitFail,
 			[]string{"FAIL: the budget held only up to 20 req/s, below --min-rate 50"}, nil},
