@@ -23,11 +23,11 @@
 // queue): it looks again until nothing is left or WithTimeout (default DefaultTimeout) has passed. Only a
 // failing check waits that long.
 //
-// Idle HTTP keep-alive connections are not leaks of the test: before each look the check closes the idle
-// connections of http.DefaultTransport and of every transport or client given to CloseIdleConnections. The
-// connection goroutines themselves (net/http.(*persistConn).readLoop and writeLoop) are never ignored, so a
-// connection whose response body was never closed, which is not idle and cannot be closed this way, is reported:
-// the classic leak stays caught.
+// Idle HTTP keep-alive connections are not leaks of the test: all the while it looks, the check keeps closing
+// the idle connections of http.DefaultTransport and of every transport or client given to CloseIdleConnections,
+// so a connection that becomes idle a moment late is closed too. The connection goroutines themselves
+// (net/http.(*persistConn).readLoop and writeLoop) are never ignored, so a connection whose response body was
+// never closed, which is not idle and cannot be closed this way, is reported: the classic leak stays caught.
 //
 // By default a check ignores goroutines that live as long as the process and that no test can stop, each
 // justified where it is declared: OpenCensusWorker, GlogFlushDaemon and GlogFlushDaemonV1. Suites that keep an
@@ -59,7 +59,7 @@
 // on any test checking at the time, because they cannot be told apart from its own. Code that replaces the
 // goroutine's labels (pprof.SetGoroutineLabels, or pprof.Do with a context that lacks the test's label) starts
 // unlabelled goroutines too, which are then blamed rather than hidden. Goroutines started lazily, once per
-// process, by whichever test uses a library first (a shared client's connection pool) are blamed on that test.
+// process, by whichever test uses a library first (a library's background worker) are blamed on that test.
 // Reading labels needs GODEBUG=tracebacklabels=1, which VerifyTestMain turns on before the tests run; without it
 // (no VerifyTestMain, or GODEBUG sets tracebacklabels=0) Check still ignores what existed at its start but
 // cannot tell a neighbour's new goroutines from the test's. When a parallel suite cannot call Check everywhere,

@@ -119,7 +119,7 @@ func Goleak(opts ...goleak.Option) Option {
 }
 
 // CloseIdleConnections registers transports or clients whose idle keep-alive connections the check closes
-// before each look. http.DefaultTransport is always closed. An idle connection's goroutines
+// while it looks. http.DefaultTransport is always closed. An idle connection's goroutines
 // (net/http.(*persistConn).readLoop and writeLoop) are never ignored: a connection whose response body was not
 // closed is not idle, stays open, and is reported.
 func CloseIdleConnections(cs ...IdleCloser) Option {
