@@ -305,8 +305,13 @@ func TestCheckSubtestGoroutinesBelongToParent(t *testing.T) {
 		blockers(2, stop)
 	})
 	fake.finish()
-	if len(fake.errs) != 1 || !strings.Contains(fake.errs[0].Error(), "2 goroutines [chan receive]") {
-		t.Fatalf("parent check did not report the subtest's 2 goroutines: %v", fake.errs)
+	if len(fake.errs) != 1 {
+		t.Fatalf("parent check reported %d errors, want 1 for the subtest's goroutines: %v", len(fake.errs), fake.errs)
+	}
+	for _, want := range []string{"2 goroutines [chan receive]", "  started during " + t.Name() + "/sub\n"} {
+		if !strings.Contains(fake.errs[0].Error(), want) {
+			t.Errorf("report lacks %q:\n%v", want, fake.errs[0])
+		}
 	}
 }
 

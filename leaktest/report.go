@@ -35,7 +35,7 @@ func (e *LeakError) Error() string {
 	for _, g := range groups {
 		ancestors = ancestors || len(g.members[0].ancestors) > 0
 		b.WriteByte('\n')
-		g.render(&b, e.Test == "")
+		g.render(&b, e.Test)
 	}
 	if !ancestors {
 		b.WriteString("\nRun with GODEBUG=tracebackancestors=10 to see the stack that started each goroutine.\n")
@@ -85,8 +85,9 @@ func stackKey(g goroutine) string {
 	return b.String()
 }
 
-// render writes one group; withTests names the tests that started its goroutines.
-func (sg *stackGroup) render(b *strings.Builder, withTests bool) {
+// render writes one group of a report on test. It names the tests that started the group's goroutines when the
+// report covers the whole binary, or when they were started by a subtest rather than test itself.
+func (sg *stackGroup) render(b *strings.Builder, test string) {
 	first := sg.members[0]
 	ids := make([]string, 0, maxIDs)
 	for i, g := range sg.members {
@@ -109,8 +110,8 @@ func (sg *stackGroup) render(b *strings.Builder, withTests bool) {
 			fmt.Fprintf(b, "      %s:%d\n", first.createdBy.file, first.createdBy.line)
 		}
 	}
-	if withTests {
-		fmt.Fprintf(b, "  started during %s\n", sg.tests())
+	if test == "" || sg.startedOutside(test) {
+		fmt.Fprintf(b, "  started during %s\n", sg.tests(test))
 	}
 	b.WriteString("  stack, top first:\n")
 	writeFrames(b, first.frames)
@@ -167,8 +168,18 @@ func (sg *stackGroup) states() string {
 	return strings.Join(states, ", ")
 }
 
-// tests names the tests whose leaktest label the group's goroutines carry.
-func (sg *stackGroup) tests() string {
+// startedOutside reports whether some of the group's goroutines carry a test label other than test.
+func (sg *stackGroup) startedOutside(test string) bool {
+	for _, g := range sg.members {
+		if owner, ok := g.labels[LabelKey]; ok && owner != test {
+			return true
+		}
+	}
+	return false
+}
+
+// tests names the tests whose leaktest label the group's goroutines carry, in a report on test.
+func (sg *stackGroup) tests(test string) string {
 	counts := map[string]int{}
 	for _, g := range sg.members {
 		counts[g.labels[LabelKey]]++
@@ -181,8 +192,11 @@ func (sg *stackGroup) tests() string {
 	parts := make([]string, 0, len(names))
 	for _, n := range names {
 		label := n
-		if n == "" {
+		switch {
+		case n == "" && test == "":
 			label = "an unknown test (call leaktest.Check(t) in each test to name it)"
+		case n == "":
+			label = test + " or a parallel test without Check"
 		}
 		if len(names) > 1 {
 			label = fmt.Sprintf("%s (%d)", label, counts[n])
