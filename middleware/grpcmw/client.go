@@ -31,7 +31,7 @@ func (r *Recorder) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 		if !r.recorded(method) {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
-		start := time.Now()
+		start := r.clock()
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		r.clientDone(methodLabel(method), start, codeOf(err))
 		return err
@@ -58,7 +58,7 @@ func (r *Recorder) StreamClientInterceptor() grpc.StreamClientInterceptor {
 		if !r.recorded(method) {
 			return streamer(ctx, desc, cc, method, opts...)
 		}
-		start := time.Now()
+		start := r.clock()
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
 			r.clientDone(methodLabel(method), start, codeOf(err))
@@ -79,9 +79,9 @@ type clientStream struct {
 	grpc.ClientStream
 	rec         *Recorder
 	method      string
-	start       time.Time
-	oneResponse bool        // the server sends one message: a successful RecvMsg ends the stream
-	stop        func() bool // deregisters the context callback; nil without one
+	start       time.Duration // Recorder.clock at the call
+	oneResponse bool          // the server sends one message: a successful RecvMsg ends the stream
+	stop        func() bool   // deregisters the context callback; nil without one
 	done        atomic.Bool
 }
 
@@ -127,8 +127,8 @@ func (s *clientStream) record(code codes.Code) bool {
 }
 
 // clientDone records one finished client call.
-func (r *Recorder) clientDone(method string, start time.Time, code codes.Code) {
-	elapsed := time.Since(start)
+func (r *Recorder) clientDone(method string, start time.Duration, code codes.Code) {
+	elapsed := r.clock() - start
 	kind := errNone
 	if code != codes.OK {
 		kind = errCode

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -23,6 +24,7 @@ type Recorder struct {
 	server *rpcMetrics
 	client *rpcMetrics
 	shards recorder.ShardPicker
+	epoch  time.Time // the origin of clock
 }
 
 // New validates opts and registers the metrics. It returns an error naming each invalid option,
@@ -48,8 +50,12 @@ func New(opts ...middleware.Option) (*Recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Recorder{cfg: cfg, server: server, client: client}, nil
+	return &Recorder{cfg: cfg, server: server, client: client, epoch: time.Now()}, nil
 }
+
+// clock returns the monotonic time since the Recorder was made. It reads one clock where
+// time.Now reads two (wall and monotonic), and durations need only the monotonic one.
+func (r *Recorder) clock() time.Duration { return time.Since(r.epoch) }
 
 // mustNew is New for the Must forms: it panics, naming the constructor, on invalid options.
 func mustNew(fn string, opts []middleware.Option) *Recorder {

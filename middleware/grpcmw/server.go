@@ -37,7 +37,7 @@ func (r *Recorder) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		// Unary handlers exist only for registered methods (an UnknownServiceHandler is a stream
 		// handler), so the method is bounded by the server's services.
 		method := methodLabel(info.FullMethod)
-		start := time.Now()
+		start := r.clock()
 		returned := false
 		defer func() {
 			if !returned {
@@ -69,7 +69,7 @@ func (r *Recorder) StreamServerInterceptor() grpc.StreamServerInterceptor {
 			method = catalog.OtherValue
 			markUnknown(ss.Context())
 		}
-		start := time.Now()
+		start := r.clock()
 		returned := false
 		defer func() {
 			if !returned {
@@ -84,8 +84,8 @@ func (r *Recorder) StreamServerInterceptor() grpc.StreamServerInterceptor {
 }
 
 // serverDone records one finished server call.
-func (r *Recorder) serverDone(method string, start time.Time, code codes.Code, panicked bool) {
-	elapsed := time.Since(start)
+func (r *Recorder) serverDone(method string, start time.Duration, code codes.Code, panicked bool) {
+	elapsed := r.clock() - start
 	kind := errNone
 	switch {
 	case panicked:
