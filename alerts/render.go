@@ -1,0 +1,346 @@
+package alerts
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perfobs/perfobs-go/internal/catalog"
+)
+
+// RuleFile is a Prometheus rule file: what `promtool check rules` reads.
+type RuleFile struct {
+	Groups []RuleGroup `yaml:"groups"`
+}
+
+// RuleGroup is one group of a rule file; its rules are evaluated in order.
+type RuleGroup struct {
+	Name  string `yaml:"name"`
+	Rules []Rule `yaml:"rules"`
+}
+
+// Rule is a recording rule (Record set) or an alerting rule (Alert set).
+type Rule struct {
+	Record      string            `yaml:"record,omitempty"`
+	Alert       string            `yaml:"alert,omitempty"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+}
+
+// Windows of the no-data alert: it fires when the service had series within noDataLookback but
+// none within noDataGap, so a restart (a gap of a minute or two) never fires it.
+const (
+	noDataGap      = 10 * time.Minute
+	noDataLookback = time.Hour
+)
+
+// RenderSLORules returns the recording and alerting rules of SLO s of m, in one group.
+func RenderSLORules(m *Model, s SLO) RuleFile {
+	return RuleFile{Groups: []RuleGroup{renderSLO(m, s)}}
+}
+
+// sloWindows returns every rate window the alerts of m need, shortest first.
+func sloWindows(m *Model) []time.Duration {
+	var ws []time.Duration
+	for _, w := range m.Windows {
+		ws = append(ws, w.Long, w.Short)
+	}
+	slices.Sort(ws)
+	return slices.Compact(ws)
+}
+
+func renderSLO(m *Model, s SLO) RuleGroup {
+	g := RuleGroup{Name: groupName(m, "slo-"+s.Name)}
+	static := map[string]string{catalog.LabelSLO: s.Name}
+	if m.Service != "" {
+		static[catalog.LabelService] = m.Service
+	}
+	id := idSelector(m, s)
+	by := aggBy(m)
+	metric := metricOf(s)
+	sel := selector(m, s)
+	reqExpr := func(w string) string {
+		return fmt.Sprintf("sum%s (rate(%s_count%s[%s]))", by, metric, sel, w)
+	}
+	badExpr := func(w string) string {
+		if s.Kind == KindLatency {
+			le := selector(m, s, "le=~"+strconv.Quote(leRegex(s.Threshold)))
+			return fmt.Sprintf("clamp_min(\n  %s\n  -\n  sum%s (rate(%s_bucket%s[%s])),\n  0\n)", reqExpr(w), by, metric, le, w)
+		}
+		errSel := selector(m, s, catalog.LabelErrorType+`!=""`)
+		return fmt.Sprintf("(\n  sum%s (rate(%s_count%s[%s]))\n  or\n  0 * %s\n)", by, metric, errSel, w, reqExpr(w))
+	}
+	for _, w := range sloWindows(m) {
+		ws := promDuration(w)
+		if w == 5*time.Minute || isLong(m, w) {
+			g.Rules = append(g.Rules, Rule{Record: catalog.SLORequestsRate + ws, Expr: reqExpr(ws), Labels: maps.Clone(static)})
+		}
+		if w == 5*time.Minute {
+			g.Rules = append(g.Rules, Rule{Record: catalog.SLOErrorsRate + ws, Expr: badExpr(ws), Labels: maps.Clone(static)})
+		}
+		g.Rules = append(g.Rules, Rule{
+			Record: catalog.SLOErrorRatioRate + ws,
+			Expr:   fmt.Sprintf("%s\n/\n(%s > 0)", badExpr(ws), reqExpr(ws)),
+			Labels: maps.Clone(static),
+		})
+	}
+	period := promDuration(m.Period)
+	budget := formatFloat(s.ErrorBudget())
+	g.Rules = append(g.Rules,
+		Rule{
+			Record: catalog.SLOErrorRatioPeriod,
+			Expr: fmt.Sprintf("sum_over_time(%s5m%s[%s])\n/\n(sum_over_time(%s5m%s[%s]) > 0)",
+				catalog.SLOErrorsRate, id, period, catalog.SLORequestsRate, id, period),
+			Labels: maps.Clone(static),
+		},
+		Rule{
+			Record: catalog.SLOObjective,
+			Expr:   fmt.Sprintf("0 * %s5m%s + %s", catalog.SLORequestsRate, id, formatFloat(s.Objective)),
+			Labels: maps.Clone(static),
+		},
+		Rule{
+			Record: catalog.SLOBudgetRemaining,
+			Expr:   fmt.Sprintf("1 - %s%s / %s", catalog.SLOErrorRatioPeriod, id, budget),
+			Labels: maps.Clone(static),
+		},
+	)
+	for _, sev := range []string{SeverityPage, SeverityTicket} {
+		var pairs []string
+		for _, w := range m.Windows {
+			if w.Severity != sev {
+				continue
+			}
+			long, short := promDuration(w.Long), promDuration(w.Short)
+			factor := formatFloat(w.Factor)
+			cond := fmt.Sprintf("  %s%s%s / %s > %s\n  and\n  %s%s%s / %s > %s",
+				catalog.SLOErrorRatioRate, long, id, budget, factor,
+				catalog.SLOErrorRatioRate, short, id, budget, factor)
+			if m.MinRequests > 0 {
+				cond += fmt.Sprintf("\n  and\n  %s%s%s * %d >= %s",
+					catalog.SLORequestsRate, long, id, int64(w.Long/time.Second), formatFloat(m.MinRequests))
+			}
+			pairs = append(pairs, "(\n"+cond+"\n)")
+		}
+		if len(pairs) == 0 {
+			continue
+		}
+		g.Rules = append(g.Rules, Rule{
+			Alert:       catalog.AlertSLOBurn,
+			Expr:        strings.Join(pairs, "\nor\n"),
+			Labels:      alertLabels(m, s.Name, sev),
+			Annotations: burnAnnotations(m, s, sev, serviceText(m), `{{ printf "%.1f" $value }}`),
+		})
+	}
+	noData := selector(m, s)
+	if len(s.Routes) > 0 || len(s.Methods) > 0 {
+		noData = selector(m, SLO{Protocol: s.Protocol})
+	}
+	g.Rules = append(g.Rules, Rule{
+		Alert: catalog.AlertSLONoData,
+		Expr: fmt.Sprintf("count%s (present_over_time(%s_count%s[%s]))\nunless\ncount%s (present_over_time(%s_count%s[%s]))",
+			by, metric, noData, promDuration(noDataLookback), by, metric, noData, promDuration(noDataGap)),
+		Labels:      alertLabels(m, s.Name, SeverityTicket),
+		Annotations: noDataAnnotations(m, s, serviceText(m)),
+	})
+	return g
+}
+
+func isLong(m *Model, w time.Duration) bool {
+	for _, aw := range m.Windows {
+		if aw.Long == w {
+			return true
+		}
+	}
+	return false
+}
+
+func groupName(m *Model, suffix string) string {
+	if m.Service != "" {
+		return "perfobs-" + m.Service + "-" + suffix
+	}
+	return "perfobs-" + suffix
+}
+
+// serviceText is how annotations name the service: a literal, or the template that reads it
+// from the series when the rules serve every value of ServiceLabel.
+func serviceText(m *Model) string {
+	if m.Service != "" {
+		return m.Service
+	}
+	return "{{ $labels." + m.ServiceLabel + " }}"
+}
+
+func aggBy(m *Model) string {
+	if m.ServiceLabel != "" {
+		return " by (" + m.ServiceLabel + ")"
+	}
+	return ""
+}
+
+// idSelector selects the recordings of one SLO of m and nothing else: recordings of a spec with a
+// fixed service carry a service label and no ServiceLabel, those of a ServiceLabel spec the
+// reverse, so rules of both kinds can share one Prometheus.
+func idSelector(m *Model, s SLO) string {
+	if m.Service != "" {
+		return fmt.Sprintf("{%s=%s,%s=%s}", catalog.LabelSLO, strconv.Quote(s.Name), catalog.LabelService, strconv.Quote(m.Service))
+	}
+	return fmt.Sprintf("{%s=%s,%s!=\"\"}", catalog.LabelSLO, strconv.Quote(s.Name), m.ServiceLabel)
+}
+
+func alertLabels(m *Model, slo, severity string) map[string]string {
+	l := maps.Clone(m.Labels)
+	l[catalog.LabelSeverity] = severity
+	l[catalog.LabelTier] = m.Tier
+	if slo != "" {
+		l[catalog.LabelSLO] = slo
+	}
+	l[catalog.LabelService] = serviceText(m)
+	return l
+}
+
+func metricOf(s SLO) string {
+	if s.Protocol == ProtocolGRPC {
+		return catalog.RPCServerDuration
+	}
+	return catalog.HTTPServerDuration
+}
+
+// selector returns the label selector of an SLO's series, with extra matchers (such as
+// error_type!="") appended.
+func selector(m *Model, s SLO, extra ...string) string {
+	var parts []string
+	for _, mt := range m.Match {
+		parts = append(parts, mt.Name+"="+strconv.Quote(mt.Value))
+	}
+	endpoint := func(label string, values []string) {
+		switch len(values) {
+		case 0:
+		case 1:
+			parts = append(parts, label+"="+strconv.Quote(values[0]))
+		default:
+			q := make([]string, len(values))
+			for i, v := range values {
+				q[i] = regexp.QuoteMeta(v)
+			}
+			parts = append(parts, label+"=~"+strconv.Quote(strings.Join(q, "|")))
+		}
+	}
+	endpoint(catalog.LabelRoute, s.Routes)
+	endpoint(catalog.LabelRPCMethod, s.Methods)
+	parts = append(parts, extra...)
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// leRegex matches the le label of the bucket at threshold t as every Prometheus version writes
+// it: Prometheus 2 keeps the exposition's "1", Prometheus 3 normalises it to "1.0".
+func leRegex(t float64) string {
+	var forms []string
+	for _, f := range []string{
+		strconv.FormatFloat(t, 'g', -1, 64),
+		strconv.FormatFloat(t, 'f', -1, 64),
+		strconv.FormatFloat(t, 'e', -1, 64),
+	} {
+		forms = append(forms, f)
+		if !strings.ContainsAny(f, ".e") {
+			forms = append(forms, f+".0")
+		}
+	}
+	slices.Sort(forms)
+	forms = slices.Compact(forms)
+	q := make([]string, len(forms))
+	for i, f := range forms {
+		q[i] = regexp.QuoteMeta(f)
+	}
+	return strings.Join(q, "|")
+}
+
+// formatFloat writes f with at most 12 significant digits, so 1-0.999 prints as 0.001.
+func formatFloat(f float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 12, 64), 64)
+	return strconv.FormatFloat(r, 'g', -1, 64)
+}
+
+// objectiveText describes an SLO in words: "99.9% of HTTP requests succeed".
+func objectiveText(m *Model, s SLO) string {
+	what := "HTTP requests"
+	if s.Protocol == ProtocolGRPC {
+		what = "gRPC calls"
+	}
+	if len(s.Routes) > 0 {
+		what += " to " + strings.Join(s.Routes, ", ")
+	}
+	if len(s.Methods) > 0 {
+		what += " to " + strings.Join(s.Methods, ", ")
+	}
+	obj := formatFloat(s.Objective*100) + "%"
+	if s.Kind == KindLatency {
+		return fmt.Sprintf("%s of %s finish within %s over %s", obj, what, secondsText(s.Threshold), promDuration(m.Period))
+	}
+	return fmt.Sprintf("%s of %s succeed over %s", obj, what, promDuration(m.Period))
+}
+
+func secondsText(s float64) string {
+	if s < 1 {
+		return formatFloat(s*1000) + "ms"
+	}
+	return formatFloat(s) + "s"
+}
+
+// burnAnnotations writes the annotations of a burn-rate alert; value is the text that shows the
+// long-window burn rate (a template in rules, a number in tests). They name no factor or window,
+// so that the generated tests check those through firing times alone.
+func burnAnnotations(m *Model, s SLO, severity, service, value string) map[string]string {
+	speed := "fast"
+	if severity == SeverityTicket {
+		speed = "steadily"
+	}
+	a := map[string]string{
+		"summary": fmt.Sprintf("%s: SLO %s is burning its error budget %s", service, s.Name, speed),
+		"description": fmt.Sprintf("The objective is %s. The error budget burns %sx faster than the objective allows "+
+			"(over the long window of the condition that fired).%s",
+			objectiveText(m, s), value, descSuffix(s)),
+	}
+	links(a, m, s, service)
+	return a
+}
+
+func noDataAnnotations(m *Model, s SLO, service string) map[string]string {
+	a := map[string]string{
+		"summary": fmt.Sprintf("%s: SLO %s has no data", service, s.Name),
+		"description": fmt.Sprintf("%s had %s series within the last %s but none within the last %s: "+
+			"the service, its scrape or its metrics are gone, so the SLO cannot be measured.%s",
+			service, metricOf(s), promDuration(noDataLookback), promDuration(noDataGap), descSuffix(s)),
+	}
+	links(a, m, s, service)
+	return a
+}
+
+func descSuffix(s SLO) string {
+	if s.Description == "" {
+		return ""
+	}
+	return " " + s.Description
+}
+
+func links(a map[string]string, m *Model, s SLO, service string) {
+	runbook, dashboard := m.RunbookURL, m.DashboardURL
+	if s.RunbookURL != "" {
+		runbook = s.RunbookURL
+	}
+	if s.DashboardURL != "" {
+		dashboard = s.DashboardURL
+	}
+	r := strings.NewReplacer("{service}", service, "{slo}", s.Name)
+	if runbook != "" {
+		a["runbook_url"] = r.Replace(runbook)
+	}
+	if dashboard != "" {
+		a["dashboard_url"] = r.Replace(dashboard)
+	}
+}
