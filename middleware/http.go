@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/perfobs/perfobs-go/internal/catalog"
 )
 
@@ -41,6 +43,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		scheme = 1
 	}
+	var span trace.Span
+	if cfg.Tracer != nil {
+		r, span = h.startServerSpan(r, method, scheme)
+	}
 	active := int(method)*2 + int(scheme)
 	h.rec.server.active.Add(active, c.shard, 1)
 	if h.rec.server.sizes && r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
@@ -48,7 +54,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = &c.body
 	}
 	start := h.rec.since()
-	defer h.done(c, r, start, method, scheme, active)
+	defer h.done(c, r, start, method, scheme, active, span)
 	h.next.ServeHTTP(c.wrap(interfaceMask(w)), r)
 	c.returned = true
 }
@@ -56,8 +62,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // done records the request. It runs deferred, so it also sees panics: a panic is recorded as
 // status 500 (or the status already sent) with error_type "panic" and then goes on; a panic with
 // http.ErrAbortHandler, or runtime.Goexit, is recorded with error_type "aborted".
-func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int) {
-	elapsed := h.rec.since() - start
+func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int, span trace.Span) {
+	end := h.rec.since()
+	elapsed := end - start
 	var panicked any
 	kind := errNone
 	if !c.returned {
@@ -84,7 +91,11 @@ func (h *handler) done(c *core, r *http.Request, start time.Duration, method, sc
 		key.route = m.routes.Admit(key.route)
 		hist = m.duration.GetOrCreate(key, key.labels)
 	}
-	m.duration.Observe(hist, c.shard, int64(elapsed))
+	if span != nil {
+		h.endServerSpan(span, key, key.route, panicked, m, hist, c.shard, end, elapsed)
+	} else {
+		m.duration.Observe(hist, c.shard, int64(elapsed))
+	}
 	if m.sizes {
 		size := r.ContentLength
 		if c.body.rc != nil {

@@ -142,14 +142,14 @@ func newServerMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec) (
 	}
 	var err error
 	m.duration, err = recorder.NewHistogramVec[serverKey](catalog.HTTPServerDuration,
-		"Duration of HTTP server requests.", labels, recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9})
+		"Duration of HTTP server requests.", labels, recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9, Native: cfg.NativeHistograms})
 	if err != nil {
 		return nil, err
 	}
 	// The size vecs exist even when body sizes are off: a registry then holds the same Descs
 	// either way, and a second middleware with the other setting gets a clear conflict error.
 	m.sizes = cfg.BodySizes
-	size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1}
+	size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1, Native: cfg.NativeHistograms}
 	if m.reqSize, err = recorder.NewHistogramVec[serverKey](catalog.HTTPServerRequestSize,
 		"Size of HTTP server request bodies.", labels, size); err != nil {
 		return nil, err
@@ -184,6 +184,10 @@ func (m *serverMetrics) conflicts(other *serverMetrics) error {
 	if b, o := m.duration.Shape().Bounds, other.duration.Shape().Bounds; !slices.Equal(b, o) {
 		return fmt.Errorf("WithDurationBuckets: registry already has %s with buckets %v, not %v",
 			catalog.HTTPServerDuration, b, o)
+	}
+	if m.duration.Shape().Native != other.duration.Shape().Native {
+		return fmt.Errorf("WithNativeHistograms: registry already has %s with native histograms %s",
+			catalog.HTTPServerDuration, map[bool]string{true: "on", false: "off"}[m.duration.Shape().Native])
 	}
 	if m.sizes != other.sizes {
 		return fmt.Errorf("WithBodySizes: registry already has HTTP server metrics with body sizes %s",

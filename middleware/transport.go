@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/perfobs/perfobs-go/internal/catalog"
 	"github.com/perfobs/perfobs-go/internal/instrument"
@@ -55,21 +57,20 @@ func (t *transport) CloseIdleConnections() {
 func (t *transport) Unwrap() http.RoundTripper { return t.base }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var span trace.Span
+	if t.rec.cfg.Tracer != nil {
+		req, span = t.startClientSpan(req)
+	}
 	tok := t.rec.shards.Get()
 	start := t.rec.since()
 	resp, err := t.base.RoundTrip(req)
-	elapsed := t.rec.since() - start
+	end := t.rec.since()
+	elapsed := end - start
 
 	key := clientKey{method: methodIndex(req.Method)}
 	if req.URL != nil {
 		key.host = req.URL.Hostname()
-		key.port = req.URL.Port()
-		if key.port == "" {
-			key.port = "80"
-			if req.URL.Scheme == "https" {
-				key.port = "443"
-			}
-		}
+		key.port = defaultPort(req.URL)
 	}
 	switch {
 	case err != nil:
@@ -88,9 +89,24 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		h = m.duration.GetOrCreate(key, key.labels)
 	}
-	m.duration.Observe(h, tok.Shard, int64(elapsed))
+	if span != nil {
+		t.endClientSpan(span, key, err, m, h, tok.Shard, end, elapsed)
+	} else {
+		m.duration.Observe(h, tok.Shard, int64(elapsed))
+	}
 	t.rec.shards.Put(tok)
 	return resp, err
+}
+
+// defaultPort is u's port, or the scheme's default: 443 for https, else 80.
+func defaultPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // clientKey identifies one series of the client histogram.
@@ -142,7 +158,7 @@ type clientMetrics struct {
 
 func newClientMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec) (*clientMetrics, error) {
 	d, err := recorder.NewHistogramVec[clientKey](catalog.HTTPClientDuration, "Duration of HTTP client requests.",
-		catalog.HTTPClientLabels(), recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9})
+		catalog.HTTPClientLabels(), recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9, Native: cfg.NativeHistograms})
 	if err != nil {
 		return nil, err
 	}

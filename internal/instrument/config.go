@@ -11,7 +11,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/internal/tracing"
 )
 
 // DefaultLabelCap is the default number of distinct values a capped label (route, gRPC method,
@@ -31,6 +35,13 @@ type Config struct {
 	SkipPaths       map[string]struct{}
 	MethodFilter    func(fullMethod string) bool
 	Logger          *slog.Logger
+	// NativeHistograms adds native buckets (schema recorder.NativeSchema) to every histogram.
+	NativeHistograms bool
+	// TracerProvider and Propagator are the tracing options; Tracer is built from them by
+	// NewConfig, nil when tracing is off.
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
+	Tracer         *tracing.Tracer
 
 	sizeBucketsSet bool
 	errs           []error
@@ -77,6 +88,10 @@ func NewConfig(opts []Option) (*Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Propagator != nil && c.TracerProvider == nil {
+		c.errs = append(c.errs, errors.New("WithPropagator: tracing is off; add WithTracerProvider"))
+	}
+	c.Tracer = tracing.New(c.TracerProvider, c.Propagator)
 	if err := errors.Join(c.errs...); err != nil {
 		return nil, fmt.Errorf("invalid middleware options: %w", err)
 	}
@@ -185,4 +200,27 @@ func (c *Config) Skipped(r *http.Request) bool {
 		}
 	}
 	return c.Skip != nil && c.Skip(r)
+}
+
+// WithNativeHistograms adds native-histogram buckets to every histogram.
+func WithNativeHistograms() Option { return optionFunc(func(c *Config) { c.NativeHistograms = true }) }
+
+// WithTracerProvider turns tracing on with tp.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *Config) {
+		if tp == nil {
+			c.errs = append(c.errs, errors.New("WithTracerProvider: provider is nil"))
+		}
+		c.TracerProvider = tp
+	})
+}
+
+// WithPropagator sets the propagator of trace context and baggage.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return optionFunc(func(c *Config) {
+		if p == nil {
+			c.errs = append(c.errs, errors.New("WithPropagator: propagator is nil"))
+		}
+		c.Propagator = p
+	})
 }
