@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -280,16 +281,24 @@ func (m *rpcMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.resps.Collect(ch)
 }
 
-// series returns the series of key in vec, capping the method on creation. A method marked
-// unknown (catalog.OtherValue) is not admitted through the cap: it is one fixed value.
+// series returns the series of key in vec, capping the method on creation.
 func (m *rpcMetrics) series(vec *recorder.HistogramVec[rpcKey], key rpcKey) *recorder.Histogram {
 	if h := vec.Get(key); h != nil {
 		return h
 	}
-	if key.method != catalog.OtherValue {
-		key.method = m.methods.Admit(key.method)
-	}
+	key.method = m.admit(key.method)
 	return vec.GetOrCreate(key, key.labels)
+}
+
+// admit returns the rpc_method value for a method seen for the first time: the method when the
+// cap has room, else catalog.OtherValue. A method marked unknown (catalog.OtherValue) is one
+// fixed value and takes no room; a method that is not valid UTF-8 (a client can put any bytes in
+// the HTTP/2 path) would make the exposition fail, so it becomes catalog.OtherValue too.
+func (m *rpcMetrics) admit(method string) string {
+	if method == catalog.OtherValue || !utf8.ValidString(method) {
+		return catalog.OtherValue
+	}
+	return m.methods.Admit(method)
 }
 
 // record observes one finished call of duration d (nanoseconds) with code and kind.

@@ -159,10 +159,7 @@ func (m *rpcMetrics) observeSize(vec *recorder.HistogramVec[sizeKey], cache *ato
 	if hist == nil {
 		method := s.methodLabel()
 		if hist = vec.Get(sizeKey(method)); hist == nil {
-			if method != catalog.OtherValue {
-				method = m.methods.Admit(method)
-			}
-			k := sizeKey(method)
+			k := sizeKey(m.admit(method))
 			hist = vec.GetOrCreate(k, k.labels)
 		}
 		cache.Store(hist)
