@@ -1,0 +1,298 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/perfobs/perfobs-go/leaktest"
+	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/middleware/grpcmw"
+	"github.com/perfobs/perfobs-go/perfobs"
+)
+
+// Sizes of the tests. The defaults keep the normal run short; the tagged long run and .ci/extra
+// pass their own.
+var (
+	flagAttack     = flag.Int("attack", defaultAttack, "HTTP requests with random paths, methods and statuses in the cardinality attack")
+	flagGRPCAttack = flag.Int("grpc-attack", defaultGRPCAttack, "gRPC calls with random method names in the cardinality attack")
+	flagCycles     = flag.Int("cycles", defaultCycles, "Start/Shutdown cycles with every feature on")
+	flagOutage     = flag.Duration("outage", time.Second, "load duration of each phase of the outage test")
+	flagRate       = flag.Int("rate", 400, "requests per second of the outage test's load")
+)
+
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
+
+// quietLogger drops the SDK's log lines (tests that read them make their own).
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// noEnv is a LookupEnv that sees an empty environment, so the developer's OTEL_* and PYROSCOPE_*
+// variables cannot change a test.
+func noEnv(string) (string, bool) { return "", false }
+
+// liveHeap returns the bytes of live heap objects after a full GC, from runtime/metrics (never
+// ReadMemStats, which stops the world).
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// ingest is a fake Pyroscope ingest server on loopback that accepts every upload.
+type ingest struct {
+	*httptest.Server
+	uploads atomic.Int64
+}
+
+func newIngest(t testing.TB) *ingest {
+	in := &ingest{}
+	in.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/ingest" {
+			in.uploads.Add(1)
+		}
+	}))
+	t.Cleanup(in.Close)
+	return in
+}
+
+// blackHole accepts connections and reads from them, never answering: the worst backend, one
+// that neither fails nor finishes.
+type blackHole struct {
+	ln       net.Listener
+	mu       sync.Mutex
+	conns    []net.Conn
+	wg       sync.WaitGroup
+	accepted atomic.Int64
+}
+
+func newBlackHole(t testing.TB) *blackHole {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackHole{ln: ln}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b.accepted.Add(1)
+			b.mu.Lock()
+			b.conns = append(b.conns, c)
+			b.mu.Unlock()
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	t.Cleanup(b.close)
+	return b
+}
+
+func (b *blackHole) addr() string { return b.ln.Addr().String() }
+
+func (b *blackHole) close() {
+	b.ln.Close()
+	b.mu.Lock()
+	for _, c := range b.conns {
+		c.Close()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+// refusedAddr returns a loopback address where nothing listens: connections are refused.
+func refusedAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// family returns the metric family name from g, or nil.
+func family(t testing.TB, g prometheus.Gatherer, name string) *dto.MetricFamily {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf
+		}
+	}
+	return nil
+}
+
+// labels returns a metric's labels as a map.
+func labels(m *dto.Metric) map[string]string {
+	out := make(map[string]string, len(m.GetLabel()))
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+// matches reports whether m has every label of want.
+func matches(m *dto.Metric, want map[string]string) bool {
+	got := labels(m)
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// histCount sums the sample counts of the histogram series of name that carry want's labels,
+// and returns the sum of their sums too.
+func histCount(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) (count uint64, sum float64) {
+	t.Helper()
+	mf := family(t, g, name)
+	if mf == nil {
+		return 0, 0
+	}
+	for _, m := range mf.GetMetric() {
+		if matches(m, want) {
+			count += m.GetHistogram().GetSampleCount()
+			sum += m.GetHistogram().GetSampleSum()
+		}
+	}
+	return count, sum
+}
+
+// counterValue sums the counter series of name that carry want's labels.
+func counterValue(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	mf := family(t, g, name)
+	if mf == nil {
+		return 0
+	}
+	var v float64
+	for _, m := range mf.GetMetric() {
+		if matches(m, want) {
+			v += m.GetCounter().GetValue()
+		}
+	}
+	return v
+}
+
+// testService is the interop TestService: EmptyCall answers, UnaryCall panics when the payload
+// says "panic" and otherwise echoes.
+type testService struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func (testService) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
+	return &testpb.Empty{}, nil
+}
+
+func (testService) UnaryCall(_ context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	if string(req.GetPayload().GetBody()) == "panic" {
+		time.Sleep(panicDelay)
+		panic(errHandlerPanic)
+	}
+	return &testpb.SimpleResponse{Payload: req.GetPayload()}, nil
+}
+
+// panicDelay is how long a panicking handler works before it panics, so the recorded latency
+// can be checked.
+const panicDelay = 20 * time.Millisecond
+
+var errHandlerPanic = errors.New("handler bug")
+
+// unknownMethod answers every call to a method no service registered: reads the request and
+// returns NOT_FOUND.
+func unknownMethod(_ any, stream grpc.ServerStream) error {
+	var in testpb.Empty
+	if err := stream.RecvMsg(&in); err != nil {
+		return err
+	}
+	return status.Error(codes.NotFound, "no such method")
+}
+
+// grpcPair is a gRPC server on loopback TCP and a client connected to it, both instrumented.
+type grpcPair struct {
+	srv  *grpc.Server
+	conn *grpc.ClientConn
+	test testpb.TestServiceClient
+}
+
+// startGRPC starts a server with rec's server options (after extra, so a recovery interceptor
+// in extra sees the panic after grpcmw recorded it) and a client with rec's dial options.
+func startGRPC(t testing.TB, rec *grpcmw.Recorder, extra ...grpc.ServerOption) *grpcPair {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(extra, rec.ServerOptions()...)
+	opts = append(opts, grpc.UnknownServiceHandler(unknownMethod))
+	srv := grpc.NewServer(opts...)
+	testpb.RegisterTestServiceServer(srv, testService{})
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ln) }()
+	conn, err := grpc.NewClient(ln.Addr().String(),
+		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, rec.DialOptions()...)...)
+	if err != nil {
+		srv.Stop()
+		t.Fatal(err)
+	}
+	p := &grpcPair{srv: srv, conn: conn, test: testpb.NewTestServiceClient(conn)}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+		<-served
+	})
+	return p
+}
+
+// grpcRecorder makes the gRPC recorder of obs.
+func grpcRecorder(t testing.TB, obs *perfobs.Observer, extra ...middleware.Option) *grpcmw.Recorder {
+	t.Helper()
+	rec, err := grpcmw.New(append(obs.MiddlewareOptions(), extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// shutdown shuts obs down within a generous bound and fails the test on error.
+func shutdown(t testing.TB, obs *perfobs.Observer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := obs.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}

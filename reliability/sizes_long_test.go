@@ -1,0 +1,11 @@
+//go:build reliability
+
+package reliability
+
+// Sizes of the tagged long run: the full sizes. Flags override them (.ci/extra passes
+// shorter ones).
+const (
+	defaultAttack     = 100_000
+	defaultGRPCAttack = 100_000
+	defaultCycles     = 1_000
+)

@@ -1,0 +1,11 @@
+//go:build !reliability
+
+package reliability
+
+// Sizes of the normal run: every test short. The tagged run (sizes_long_test.go) uses the
+// issue's full sizes; flags override both.
+const (
+	defaultAttack     = 20_000
+	defaultGRPCAttack = 1_000
+	defaultCycles     = 10
+)
