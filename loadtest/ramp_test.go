@@ -10,18 +10,30 @@ import (
 	"time"
 )
 
-// serialServer handles one request at a time, each taking service: its capacity is
-// 1/service requests per second, whatever the load.
-func serialServer(t *testing.T, service time.Duration) *httptest.Server {
+// serialServer handles one request at a time, each taking service: its capacity is about
+// 1/service requests per second, whatever the load. The returned function measures the real
+// capacity from the time the server spent serving (timers overshoot, more so on a busy machine).
+func serialServer(t *testing.T, service time.Duration) (*httptest.Server, func() float64) {
 	t.Helper()
-	var mu sync.Mutex
+	var (
+		mu    sync.Mutex
+		busy  time.Duration
+		count int
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
+		start := time.Now()
 		time.Sleep(service)
+		busy += time.Since(start)
+		count++
 		mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return float64(count) / busy.Seconds()
+	}
 }
 
 // TestStressFindsCapacity ramps the load on a server of known capacity (100 req/s) and
@@ -33,8 +45,7 @@ func serialServer(t *testing.T, service time.Duration) *httptest.Server {
 // which delay a few requests, cannot break a step below capacity on their own.
 func TestStressFindsCapacity(t *testing.T) {
 	const service = 10 * time.Millisecond
-	capacity := float64(time.Second / service) // 100 req/s
-	srv := serialServer(t, service)
+	srv, measured := serialServer(t, service)
 	ramp, err := ParseRamp("50:250:25/1500ms")
 	if err != nil {
 		t.Fatal(err)
@@ -51,16 +62,16 @@ func TestStressFindsCapacity(t *testing.T) {
 	}
 	var out bytes.Buffer
 	_ = res.WriteText(&out)
-	t.Logf("stress result:\n%s", out.String())
+	capacity := measured() // nominally 100 req/s; about 92 with timer overshoot
+	t.Logf("measured capacity %.1f req/s; stress result:\n%s", capacity, out.String())
 
-	// The breaking point is the first step past capacity (125), or the step at capacity
-	// (100) when timer overhead makes the real capacity a little lower, or on a busy machine
-	// one step earlier still.
-	if res.Breaking < 0.7*capacity || res.Breaking > 1.3*capacity {
-		t.Errorf("breaking point %g req/s, want within [%g, %g] around the capacity %g", res.Breaking, 0.7*capacity, 1.3*capacity, capacity)
+	// The breaking point is the first step at or past the capacity: it may not be far
+	// below it, and the step before it may not be above it.
+	if res.Breaking < 0.8*capacity || res.Breaking > capacity+ramp.Step {
+		t.Errorf("breaking point %g req/s, want within [%.0f, %.0f] for a capacity of %.1f req/s", res.Breaking, 0.8*capacity, capacity+ramp.Step, capacity)
 	}
 	if res.Highest != res.Breaking-ramp.Step || res.Highest > 1.05*capacity {
-		t.Errorf("highest rate meeting the budget %g, want one step below the breaking point and at most the capacity", res.Highest)
+		t.Errorf("highest rate meeting the budget %g, want one step below the breaking point and at most the capacity %.1f", res.Highest, capacity)
 	}
 	last := res.Steps[len(res.Steps)-1]
 	if last.Met || len(last.Report.Violations) == 0 || last.Report.Violations[0].Rule != "p50<40ms" {
@@ -86,7 +97,7 @@ func TestStressFindsCapacity(t *testing.T) {
 }
 
 func TestStressEdges(t *testing.T) {
-	srv := serialServer(t, time.Millisecond)
+	srv, _ := serialServer(t, time.Millisecond)
 	budget, _ := ParseBudget("p99<500ms")
 	t.Run("a budget that always holds says to raise TO", func(t *testing.T) {
 		res, err := Stress(t.Context(), []Target{{URL: srv.URL}}, Ramp{From: 10, To: 20, Step: 10, Interval: 300 * time.Millisecond}, budget)

@@ -212,8 +212,9 @@ func TestServerRED(t *testing.T) {
 	if s.ErrorRate < 0.09 || s.ErrorRate > 0.11 || rep.ErrorRate < 0.09 || rep.ErrorRate > 0.11 {
 		t.Errorf("error rates: server %v client %v, want 0.10", s.ErrorRate, rep.ErrorRate)
 	}
-	// Most requests sleep 2ms: the median falls in the semconv bucket (0, 5ms].
-	if s.P50 <= 0 || s.P50 > 5*time.Millisecond || s.P99 < s.P50 {
+	// Requests sleep 2ms: the median falls in the first semconv buckets, unless the machine is
+	// very busy.
+	if s.P50 <= 0 || s.P50 > 25*time.Millisecond || s.P99 < s.P50 {
 		t.Errorf("server p50 %v p99 %v", s.P50, s.P99)
 	}
 	var text bytes.Buffer

@@ -137,6 +137,9 @@ func Compare(base, new *Results, cfg Config, opts ...CompareOption) (*Report, er
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
+	// Validate compiles patterns into the rules: work on copies, so that one Config can serve
+	// concurrent comparisons.
+	cfg.Rules, cfg.Accepted = slices.Clone(cfg.Rules), slices.Clone(cfg.Accepted)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

@@ -111,6 +111,9 @@ func RunHeadToHead(ctx context.Context, h HeadToHead) (*Pair, error) {
 	}
 	var bases, news []side
 	for i, pkg := range h.Packages {
+		if strings.Contains(pkg, "...") {
+			return nil, fmt.Errorf("head-to-head: package %s: patterns are not supported, name each package directory", pkg)
+		}
 		abs := pkg
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(dir, pkg)

@@ -131,6 +131,15 @@ func TestRunHeadToHead(t *testing.T) {
 		}
 	})
 
+	t.Run("a package pattern is refused", func(t *testing.T) {
+		h := h
+		h.Packages = []string{"./..."}
+		_, err := RunHeadToHead(ctx, h)
+		if err == nil || !strings.Contains(err.Error(), "patterns are not supported") {
+			t.Errorf("error %v", err)
+		}
+	})
+
 	t.Run("a pattern matching nothing is ErrNoBenchmarks", func(t *testing.T) {
 		h := h
 		h.Bench = "NoSuchBenchmark"
