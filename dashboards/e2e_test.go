@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -109,7 +112,10 @@ func startService(t *testing.T, job string, faulty bool) *service {
 		io.WriteString(w, "fine")
 	})
 	s := &service{job: job, faulty: faulty}
-	s.app = httptest.NewServer(middleware.HTTP(mux, middleware.WithRegisterer(reg)))
+	// Every request is traced and sampled, so its duration carries a trace_id exemplar.
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s.app = httptest.NewServer(middleware.HTTP(mux, middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp)))
 	t.Cleanup(s.app.Close)
 	s.metrics = httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	t.Cleanup(s.metrics.Close)
@@ -411,6 +417,32 @@ func TestEndToEnd(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 
+	t.Run("latency panels show exemplars", func(t *testing.T) {
+		vars := varsFor(faulty)
+		checked := 0
+		for _, f := range files {
+			for _, item := range f.Dashboard.Panels {
+				if item.Panel == nil {
+					continue
+				}
+				for _, q := range promTargets(t, *item.Panel) {
+					// grpcmw does not trace yet: only the HTTP histograms carry exemplars.
+					if !deref(q.Exemplar) || !strings.Contains(q.Expr, httpServer.name) {
+						continue
+					}
+					checked++
+					expr := substitute(q.Expr, vars)
+					if n, err := exemplars(qctx, prom, expr); err != nil || n == 0 {
+						t.Errorf("%s / %s: %d exemplars with a trace_id (%v)", f.Name, deref(item.Panel.Title), n, err)
+					}
+				}
+			}
+		}
+		if checked != 3 {
+			t.Errorf("checked %d HTTP latency queries for exemplars, want 3", checked)
+		}
+	})
+
 	t.Run("a misspelled metric fails the check", func(t *testing.T) {
 		good := substitute(labelValues(selector(catalog.HTTPServerDuration+"_count", targetMatchers()...), catalog.LabelRoute), varsFor(faulty))
 		if err := checkVariable(qctx, prom, good); err != nil {
@@ -494,4 +526,35 @@ func cleanExpect(pq panelQuery) (float64, bool) {
 		return 1, true
 	}
 	return 0, false
+}
+
+// exemplars counts the exemplars with a trace_id that Prometheus holds for the selectors of expr
+// over the last minute, as Grafana asks for them.
+func exemplars(ctx context.Context, prom *promtest.Server, expr string) (int, error) {
+	now := time.Now()
+	raw, err := prom.API(ctx, "/api/v1/query_exemplars", url.Values{
+		"query": {expr},
+		"start": {fmt.Sprint(now.Add(-time.Minute).Unix())},
+		"end":   {fmt.Sprint(now.Unix())},
+	})
+	if err != nil {
+		return 0, err
+	}
+	var series []struct {
+		Exemplars []struct {
+			Labels map[string]string `json:"labels"`
+		} `json:"exemplars"`
+	}
+	if err := json.Unmarshal(raw, &series); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range series {
+		for _, e := range s.Exemplars {
+			if len(e.Labels["trace_id"]) == 32 {
+				n++
+			}
+		}
+	}
+	return n, nil
 }
