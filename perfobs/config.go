@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
@@ -38,6 +40,17 @@ type Config struct {
 
 	// Profiling configures continuous profiling to Pyroscope: see ProfilingConfig.
 	Profiling ProfilingConfig
+
+	// TracerProvider turns tracing on with a provider the caller owns (and shuts down). Nil: the
+	// Observer builds one when Tracing or the OTEL_* variables ask for it; see TracingConfig.
+	// When profiling runs too, root spans label their CPU samples with span_id and span_name and
+	// carry the pyroscope.profile.id attribute, so a trace links to its profile.
+	TracerProvider trace.TracerProvider
+	// Tracing configures the tracing the Observer builds from the OTEL_* variables, and the
+	// propagator.
+	Tracing TracingConfig
+	// OTLPMetrics configures pushing the metrics over OTLP: see OTLPMetricsConfig.
+	OTLPMetrics OTLPMetricsConfig
 }
 
 // Standard OpenTelemetry variables the facade reads.

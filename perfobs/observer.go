@@ -9,7 +9,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
+	tracinglink "github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/runtimemetrics"
 )
@@ -23,6 +26,8 @@ type Observer struct {
 	mwOpts   []middleware.Option
 	metrics  http.Handler
 	profiler *profiler
+	tracing  *tracing     // nil when tracing is off
+	push     *metricsPush // nil when the OTLP metrics push is off
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
@@ -41,15 +46,39 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		return nil, fmt.Errorf("perfobs.Start: %w", err)
 	}
 	o := &Observer{cfg: rc, reg: prometheus.NewRegistry(), shutdownDone: make(chan struct{})}
-	o.mwOpts = append([]middleware.Option{middleware.WithRegisterer(o.reg), middleware.WithLogger(rc.Logger)}, rc.Middleware...)
+	// fail stops what already started; Start returns its error.
+	fail := func(err error) (*Observer, error) {
+		o.Shutdown(ctx)
+		return nil, fmt.Errorf("perfobs.Start: %w", err)
+	}
+	o.profiler, err = startProfiler(rc.Profiling, profilingApp{service: rc.Service, version: rc.Version,
+		environment: rc.Environment}, rc.LookupEnv, rc.Logger)
+	if err != nil {
+		return fail(fmt.Errorf("Config.Profiling: %w", err))
+	}
+	if o.tracing, err = startTracing(ctx, rc.TracerProvider, rc.Tracing, rc); err != nil {
+		return fail(fmt.Errorf("Config.Tracing: %w", err))
+	}
+	o.mwOpts = []middleware.Option{middleware.WithRegisterer(o.reg), middleware.WithLogger(rc.Logger)}
+	if o.tracing != nil {
+		tp := o.tracing.provider
+		if o.profiler != nil && !o.profiler.cfg.DisableCPU {
+			tp = tracinglink.WithProfileLabels(tp)
+		}
+		o.mwOpts = append(o.mwOpts, middleware.WithTracerProvider(tp))
+		if rc.Tracing.Propagator != nil {
+			o.mwOpts = append(o.mwOpts, middleware.WithPropagator(rc.Tracing.Propagator))
+		}
+	}
+	o.mwOpts = append(o.mwOpts, rc.Middleware...)
 	if o.rec, err = middleware.New(o.mwOpts...); err != nil {
-		return nil, fmt.Errorf("perfobs.Start: Config.Middleware: %w", err)
+		return fail(fmt.Errorf("Config.Middleware: %w", err))
 	}
 	if !rc.DisableRuntimeMetrics {
 		err := runtimemetrics.Register(o.reg, runtimemetrics.WithService(rc.Service),
 			runtimemetrics.WithVersion(rc.Version), runtimemetrics.WithEnvironment(rc.Environment))
 		if err != nil {
-			return nil, fmt.Errorf("perfobs.Start: runtime metrics: %w", err)
+			return fail(fmt.Errorf("runtime metrics: %w", err))
 		}
 	}
 	o.metrics = promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{
@@ -57,11 +86,8 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		ErrorHandling:     promhttp.ContinueOnError, // a broken collector must not hide the healthy metrics
 		Registry:          o.reg,                    // counts gathering errors in promhttp_metric_handler_errors_total
 	})
-	o.profiler, err = startProfiler(rc.Profiling, profilingApp{service: rc.Service, version: rc.Version,
-		environment: rc.Environment}, rc.LookupEnv, rc.Logger)
-	if err != nil {
-		o.Shutdown(ctx)
-		return nil, fmt.Errorf("perfobs.Start: Config.Profiling: %w", err)
+	if o.push, err = startMetricsPush(ctx, rc.OTLPMetrics, o.reg, rc); err != nil {
+		return fail(fmt.Errorf("Config.OTLPMetrics: %w", err))
 	}
 	return o, nil
 }
@@ -94,6 +120,15 @@ func (o *Observer) MiddlewareOptions() []middleware.Option {
 	return append([]middleware.Option(nil), o.mwOpts...)
 }
 
+// TracerProvider returns the provider the middleware starts spans with, for the service's own
+// spans; a no-op provider when tracing is off.
+func (o *Observer) TracerProvider() trace.TracerProvider {
+	if o.tracing == nil {
+		return noop.NewTracerProvider()
+	}
+	return o.tracing.provider
+}
+
 // PprofHandler serves Go's runtime profiles under /debug/pprof/. Nothing mounts it: serve it on
 // a separate, private listener (see newPprofHandler for why never on the public mux).
 func (o *Observer) PprofHandler() http.Handler { return newPprofHandler() }
@@ -105,6 +140,13 @@ func (o *Observer) Shutdown(ctx context.Context) error {
 		go func() {
 			defer close(o.shutdownDone)
 			var errs []error
+			// Spans and the last metrics first: the profiler's last upload may take the longest.
+			if err := o.tracing.shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("tracing: %w", err))
+			}
+			if err := o.push.shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("OTLP metrics: %w", err))
+			}
 			if o.profiler != nil {
 				if err := o.profiler.shutdown(ctx); err != nil {
 					errs = append(errs, fmt.Errorf("profiling: %w", err))
