@@ -102,17 +102,20 @@ func (c interceptorCall) unary(ctx context.Context) {
 	_ = c.cu(ctx, unaryMethod, &msg, &msg, nil, invoker)
 }
 
-func (c interceptorCall) stream(ctx context.Context, ss *nopServerStream, cs *nopClientStream) {
+// streamer opens cs again.
+func (cs *nopClientStream) streamer(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 	cs.n = 0
-	var client grpc.ClientStream = cs
+	return cs, nil
+}
+
+func (c interceptorCall) stream(ctx context.Context, ss *nopServerStream, cs *nopClientStream, streamer grpc.Streamer) {
+	var client grpc.ClientStream
 	if c.ss == nil {
 		_ = streamHandler(struct{}{}, ss)
+		client, _ = streamer(ctx, streamDesc, nil, streamMethod)
 	} else {
 		_ = c.ss(struct{}{}, ss, streamInfo, streamHandler)
-		client, _ = c.cs(ctx, streamDesc, nil, streamMethod,
-			func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-				return cs, nil
-			})
+		client, _ = c.cs(ctx, streamDesc, nil, streamMethod, streamer)
 	}
 	for client.RecvMsg(&msg) == nil {
 	}
@@ -165,8 +168,8 @@ func (s overheadStack) unary(ctx context.Context) {
 	}
 }
 
-func (s overheadStack) stream(ctx context.Context, ss *nopServerStream, cs *nopClientStream) {
-	s.call.stream(ctx, ss, cs)
+func (s overheadStack) stream(ctx context.Context, ss *nopServerStream, cs *nopClientStream, streamer grpc.Streamer) {
+	s.call.stream(ctx, ss, cs, streamer)
 	if s.server != nil {
 		replay(ctx, s.server, false, streamMethod, 1, 10)
 		replay(ctx, s.client, true, streamMethod, 10, 1)
@@ -211,10 +214,11 @@ func BenchmarkGRPCOverhead(b *testing.B) {
 					run := func() func() {
 						ctx := context.Background()
 						ss, cs := &nopServerStream{ctx: ctx}, &nopClientStream{ctx: ctx}
+						streamer := cs.streamer
 						if kind == "Unary" {
 							return func() { s.unary(ctx) }
 						}
-						return func() { s.stream(ctx, ss, cs) }
+						return func() { s.stream(ctx, ss, cs, streamer) }
 					}
 					f := run()
 					f() // create the series

@@ -3,15 +3,19 @@
 // rpc_server_call_duration_seconds and rpc_client_call_duration_seconds from the interceptors,
 // and message sizes and counts (rpc_{server,client}_{request,response}_size_bytes,
 // rpc_{server,client}_{requests,responses}_per_rpc) from the stats handlers. It takes the same
-// options as the HTTP middleware (middleware.Option) and shares its histograms.
+// options as the HTTP middleware (middleware.Option) and records into the same sharded,
+// allocation-free histograms.
 //
 //	rec, err := grpcmw.New(middleware.WithRegisterer(reg))
 //	srv := grpc.NewServer(
-//		grpc.ChainUnaryInterceptor(recovery.UnaryServerInterceptor(), rec.UnaryServerInterceptor()),
-//		grpc.ChainStreamInterceptor(recovery.StreamServerInterceptor(), rec.StreamServerInterceptor()),
+//		grpc.ChainUnaryInterceptor(yourUnaryRecovery, rec.UnaryServerInterceptor()),
+//		grpc.ChainStreamInterceptor(yourStreamRecovery, rec.StreamServerInterceptor()),
 //		grpc.StatsHandler(rec.ServerStatsHandler()),
 //	)
-//	conn, err := grpc.NewClient(target, rec.DialOptions()...)
+//	conn, err := grpc.NewClient(target, append(rec.DialOptions(), creds)...)
+//
+// or, one hook at a time, grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...)):
+// the package-level constructors share their collectors when given the same registry.
 //
 // # Labels
 //
