@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
 
@@ -97,7 +98,9 @@ func GoRuntime(opts ...Option) (dashboard.Dashboard, error) {
 	}
 	bd.add(12, graphHeight, timeSeries("Memory classes",
 		"Where the runtime's mapped memory goes (runtime/metrics /memory/classes), all selected instances; the classes add up to the runtime total.",
-		units.BytesIEC, cq...))
+		units.BytesIEC, cq...).
+		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+		FillOpacity(40))
 	bd.add(8, graphHeight, timeSeries("Allocation rate", "Heap bytes allocated per second.", units.BytesPerSecondSI,
 		query{expr: rateOf(inst, catalog.GoGCHeapAllocBytes, t), legend: legend("instance")}))
 	bd.add(8, graphHeight, timeSeries("Heap objects", "Live heap objects and objects allocated per second.", units.Short,
