@@ -70,8 +70,9 @@ func sloScenarios(m *Model, s SLO) []scenario {
 		bad = "slow requests"
 	}
 	sc := []scenario{
+		// Two healthy hours first, so that the 6h window does not page before the 1h one does.
 		{name: "fast burn: " + bad + " at 20x the budget for 1h page, then ticket", phases: []phase{
-			healthy, {minutes: 60, perMinute: rpm, badPerMin: at(20)}, healthy}},
+			{minutes: 120, perMinute: rpm, badPerMin: at(0.5)}, {minutes: 60, perMinute: rpm, badPerMin: at(20)}, healthy}},
 		{name: "slow burn: " + bad + " at 4x the budget ticket and never page", phases: []phase{
 			healthy, {minutes: 90, perMinute: rpm, badPerMin: at(4)}}},
 		{name: "budget-friendly " + bad + " at 0.8x stay quiet, and so does a decoy outside the SLO", phases: []phase{

@@ -186,7 +186,8 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 	ps := &problems{file: file}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		ps.add(yamlErrLine(err), "", fmt.Errorf("%w: %s", ErrSyntax, strings.TrimPrefix(err.Error(), "yaml: ")))
+		msg := yamlLineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
+		ps.add(yamlErrLine(err), "", fmt.Errorf("%w: %s", ErrSyntax, msg))
 		return nil, ps.err()
 	}
 	s := &Spec{File: file, FieldLine: map[string]int{}}
@@ -242,7 +243,7 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 	return s, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+var yamlLineRE = regexp.MustCompile(`line (\d+): `)
 
 func yamlErrLine(err error) int {
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
