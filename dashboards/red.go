@@ -57,8 +57,8 @@ func ServiceRED(opts ...Option) (dashboard.Dashboard, error) {
 		TargetBlank(true))
 
 	bd.b.WithVariable(datasourceVar())
-	jobSeries := `{__name__=~"` + httpServer.name + `_count|` + rpcServer.name + `_count"}`
-	for _, v := range jobAndInstance(jobSeries, httpServer.name+"_count") {
+	// A service may serve HTTP, gRPC or both: its job and instances come from either histogram.
+	for _, v := range jobAndInstance(httpServer.name + "_count|" + rpcServer.name + "_count") {
 		bd.b.WithVariable(v)
 	}
 	bd.b.WithVariable(queryVar(varRoute, "Route",

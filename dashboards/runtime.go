@@ -32,7 +32,7 @@ func GoRuntime(opts ...Option) (dashboard.Dashboard, error) {
 		"Go runtime and process metrics of services instrumented with perfobs-go (runtime/metrics, no stop-the-world reads).",
 		"go", "runtime")
 	bd.b.WithVariable(datasourceVar())
-	for _, v := range jobAndInstance(catalog.GoGoroutines, catalog.GoGoroutines) {
+	for _, v := range jobAndInstance(catalog.GoGoroutines) {
 		bd.b.WithVariable(v)
 	}
 

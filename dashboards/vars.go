@@ -1,6 +1,8 @@
 package dashboards
 
 import (
+	"strings"
+
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
@@ -33,10 +35,20 @@ func queryVar(name, label, q string, multi bool) *dashboard.QueryVariableBuilder
 	return v
 }
 
-// jobAndInstance are the job (one) and instance (any number) variables, from the series of metric.
-func jobAndInstance(jobSeries, instanceMetric string) []*dashboard.QueryVariableBuilder {
+// jobAndInstance are the job (one) and instance (any number) variables, read from the series
+// that match metrics: a metric name, or a regular expression on __name__ when quoted.
+func jobAndInstance(metrics string) []*dashboard.QueryVariableBuilder {
+	job := `job="$` + varJob + `"`
 	return []*dashboard.QueryVariableBuilder{
-		queryVar(varJob, "Job", labelValues(jobSeries, "job"), false),
-		queryVar(varInstance, "Instance", labelValues(selector(instanceMetric, `job="$`+varJob+`"`), "instance"), true),
+		queryVar(varJob, "Job", labelValues(seriesOf(metrics), "job"), false),
+		queryVar(varInstance, "Instance", labelValues(seriesOf(metrics, job), "instance"), true),
 	}
+}
+
+// seriesOf selects the series of one metric name, or of several given as "a|b".
+func seriesOf(metrics string, matchers ...string) string {
+	if !strings.Contains(metrics, "|") {
+		return selector(metrics, matchers...)
+	}
+	return "{" + strings.Join(append([]string{`__name__=~"` + metrics + `"`}, matchers...), ",") + "}"
 }
