@@ -85,8 +85,8 @@ func sloScenarios(m *Model, s SLO) []scenario {
 	}
 	if s.Kind == KindLatency {
 		if le2 := strconv.FormatFloat(s.Threshold, 'g', -1, 64); le2 != leProm3(s.Threshold) {
-			sc = append(sc, scenario{name: "fast burn with le written by Prometheus 3 (" + leProm3(s.Threshold) + ")",
-				phases: sc[0].phases, le3: true})
+			sc = append(sc, scenario{name: "slow burn with le written by Prometheus 3 (" + leProm3(s.Threshold) + ")",
+				phases: sc[1].phases, le3: true})
 		}
 	}
 	if m.ServiceLabel != "" {

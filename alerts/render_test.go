@@ -328,12 +328,14 @@ func TestMutatedRulesFailTheirTests(t *testing.T) {
 		name   string
 		mutate func(ws []AlertWindow)
 		fail   bool
+		group  int // the scenario that catches the mutation: 0 fast burn, 1 slow burn
 	}{
-		{"unchanged rules pass", func([]AlertWindow) {}, false},
-		{"fast page factor 14.4 -> 12", func(ws []AlertWindow) { ws[0].Factor = 12 }, true},
-		{"fast page long window 1h -> 2h", func(ws []AlertWindow) { ws[0].Long = 2 * time.Hour }, true},
-		{"slow ticket factor 1 -> 2", func(ws []AlertWindow) { ws[3].Factor = 2 }, true},
-		{"slow page factor 6 -> 4", func(ws []AlertWindow) { ws[1].Factor = 4 }, true},
+		{"unchanged rules pass the fast burn", func([]AlertWindow) {}, false, 0},
+		{"unchanged rules pass the slow burn", func([]AlertWindow) {}, false, 1},
+		{"fast page factor 14.4 -> 12", func(ws []AlertWindow) { ws[0].Factor = 12 }, true, 0},
+		{"fast page long window 1h -> 2h", func(ws []AlertWindow) { ws[0].Long = 2 * time.Hour }, true, 0},
+		{"slow page factor 6 -> 4", func(ws []AlertWindow) { ws[1].Factor = 4 }, true, 0},
+		{"slow ticket factor 1 -> 2", func(ws []AlertWindow) { ws[3].Factor = 2 }, true, 1},
 	}
 	var mu sync.Mutex // promtool runs in parallel; t.Fatal paths only
 	for _, tt := range tests {
@@ -345,7 +347,7 @@ func TestMutatedRulesFailTheirTests(t *testing.T) {
 			tt.mutate(mm.Windows)
 			s := m.SLOs[0]
 			tf := RenderSLOTests(m, s, "rules.yaml") // from the correct policy
-			tf.Tests = tf.Tests[:2]                  // fast and slow burn
+			tf.Tests = tf.Tests[tt.group : tt.group+1]
 			rules, err := encode("test", RenderSLORules(&mm, s))
 			if err != nil {
 				t.Fatal(err)
