@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,7 +25,11 @@ import (
 //     the scheduler histogram) read through an sdk/metric ManualReader; its ReadMemStats-era cache
 //     is turned off (minimum interval 0) so that every Collect reads the runtime, as a scrape does.
 //
-// Run: cd bench && go test -run '^$' -bench BenchmarkRuntimeScrape -benchmem -count 6 .
+// Besides ns/op it reports cpu-ns/op, the process CPU time per scrape: on a shared machine it is
+// the steadier number.
+//
+// Run: cd bench && go test -run '^$' -bench BenchmarkRuntimeScrape -benchmem -count 10 -benchtime 300x . | tee rt.txt
+// and compare with: go run golang.org/x/perf/cmd/benchstat rt.txt (from the repository root).
 func BenchmarkRuntimeScrape(b *testing.B) {
 	b.Run("perfobs", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
@@ -67,12 +72,14 @@ func BenchmarkRuntimeScrape(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu0 := processCPU()
 		for b.Loop() {
 			if err := reader.Collect(ctx, &rm); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StopTimer()
+		reportCPU(b, cpu0)
 		n := 0
 		for _, sm := range rm.ScopeMetrics {
 			n += len(sm.Metrics)
@@ -88,11 +95,21 @@ func gatherLoop(b *testing.B, g prometheus.Gatherer) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if _, err := g.Gather(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(len(mfs)), "families")
+}
+
+// reportCPU reports the process CPU time per operation since cpu0 (GC included), which a busy
+// machine disturbs much less than wall time.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }
