@@ -1,11 +1,12 @@
-// Command quickstart is an instrumented service that drives its own load and prints a live RED
-// summary read from the SDK's own histograms:
+// Command quickstart is an instrumented HTTP and gRPC service that drives its own load and prints
+// a live RED summary read from the SDK's own histograms:
 //
 //	go run ./examples/quickstart
 //
-// It listens on 127.0.0.1:8080 (-addr) with a few realistic routes, serves /metrics for
+// It listens on 127.0.0.1:8080 (-addr) with a few realistic routes and on 127.0.0.1:9090
+// (-grpc-addr) with gRPC's test service, serves /metrics for
 // Prometheus, sends itself a steady load (-load=false turns it off) and prints, every -every,
-// the request rate, error percentage and p50/p95/p99 latency per route. Ctrl-C shuts it down
+// the request rate, error percentage and p50/p95/p99 latency per route and gRPC method. Ctrl-C shuts it down
 // cleanly; -duration stops it after a while.
 package main
 
@@ -31,6 +32,7 @@ import (
 
 type options struct {
 	addr     string
+	grpcAddr string
 	load     bool
 	rate     int
 	every    time.Duration
@@ -40,6 +42,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "HTTP listen address")
+	flag.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:9090", "gRPC listen address")
 	flag.BoolVar(&o.load, "load", true, "drive built-in load against the service")
 	flag.IntVar(&o.rate, "rate", 200, "built-in load, requests per second")
 	flag.DurationVar(&o.every, "every", 5*time.Second, "how often to print the summary")
@@ -87,6 +90,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		go func() { defer wg.Done(); drive(loadCtx, base, o.rate) }()
 	}
 
+	stopGRPC, err := startGRPC(loadCtx, o.grpcAddr, obs.MiddlewareOptions(), o.load, o.rate/4, out)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer stopGRPC() // idempotent: the normal path below stops it first
+
 	sum := newSummary(obs.Gatherer())
 	tick := time.NewTicker(o.every)
 	defer tick.Stop()
@@ -105,6 +115,7 @@ loop:
 	}
 	stopLoad()
 	wg.Wait()
+	stopGRPC()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {

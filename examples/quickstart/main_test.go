@@ -31,12 +31,12 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // port and checks that the summary shows every route with plausible figures, then a clean stop.
 func TestQuickstartRunsAndSummarises(t *testing.T) {
 	var out syncBuffer
-	err := run(context.Background(), options{addr: "127.0.0.1:0", load: true, rate: 300, every: time.Second, duration: 3500 * time.Millisecond}, &out)
+	err := run(context.Background(), options{addr: "127.0.0.1:0", grpcAddr: "127.0.0.1:0", load: true, rate: 300, every: time.Second, duration: 3500 * time.Millisecond}, &out)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"HTTP GET /users/{id}", "HTTP POST /orders", "HTTP GET /checkout", "req/s", "p99 ms", "stopped cleanly"} {
+	for _, want := range []string{"HTTP GET /users/{id}", "HTTP POST /orders", "HTTP GET /checkout", "gRPC grpc.testing.TestService/UnaryCall", "gRPC grpc.testing.TestService/StreamingOutputCall", "req/s", "p99 ms", "stopped cleanly"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
