@@ -53,7 +53,9 @@ func startGRPC(ctx context.Context, addr string, opts []middleware.Option, load 
 
 // grpcService is a lookup that is sometimes NOT_FOUND (not a server error) or UNAVAILABLE (a
 // server error), and a server stream.
-type grpcService struct{ testpb.UnimplementedTestServiceServer }
+type grpcService struct {
+	testpb.UnimplementedTestServiceServer
+}
 
 func (grpcService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
 	time.Sleep(time.Duration(1+rand.IntN(5)) * time.Millisecond)
