@@ -1,12 +1,51 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
-// runValidate is filled in by its own work item; until then it says so.
+// runValidate implements `perfobs validate --spec FILE`: exit 0 and a summary when the spec is
+// valid, exit 1 and one line-numbered line per problem when it is not.
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "perfobs validate: not built yet")
-	return exitUsage
+	fs := flag.NewFlagSet("perfobs validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	spec := fs.String("spec", "", "SLO spec `file` to check (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: perfobs validate --spec FILE")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *spec == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "perfobs validate: --spec FILE is required, and nothing else")
+		fs.Usage()
+		return exitUsage
+	}
+	m, _, code := loadSpec(*spec, stderr, "validate")
+	if code != exitOK {
+		return code
+	}
+	names := make([]string, len(m.SLOs))
+	for i, s := range m.SLOs {
+		names[i] = s.Name
+	}
+	service := m.Service
+	if service == "" {
+		service = "every " + m.ServiceLabel
+	}
+	runtime := "on"
+	if m.Runtime == nil {
+		runtime = "off"
+	}
+	fmt.Fprintf(stdout, "%s: ok: service %s, window %s, %d SLOs (%s), runtime alerts %s\n",
+		*spec, service, fmt.Sprintf("%dd", int(m.Period.Hours()/24)), len(m.SLOs), strings.Join(names, ", "), runtime)
+	return exitOK
 }
