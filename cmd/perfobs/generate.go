@@ -134,4 +134,3 @@ func writeGenerated(dir string, files []alerts.File, stdout io.Writer) error {
 	}
 	return nil
 }
-
