@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+	pyroscope "github.com/grafana/pyroscope-go"
 	"github.com/grafana/pyroscope-go/upstream"
 
 	"github.com/perfobs/perfobs-go/leaktest"
@@ -742,4 +743,34 @@ func ExampleProfilingConfig() {
 	// checkout: alloc_objects
 	// checkout: goroutine
 	// checkout: samples
+}
+
+// TestPyroscopeProfilerStopDropsLastInterval is the control for TestProfilingUploadsEveryType: it
+// shows the pyroscope-go trap our shutdown avoids. pyroscope.Start's Profiler.Stop uploads no heap
+// or goroutine profile for the interval it ends. When this test fails, pyroscope-go has fixed it
+// and profiling.go may be simplified.
+func TestPyroscopeProfilerStopDropsLastInterval(t *testing.T) {
+	leaktest.Check(t)
+	srv := newFakePyroscope(t, 0)
+	p, err := pyroscope.Start(pyroscope.Config{
+		ApplicationName: "checkout",
+		ServerAddress:   srv.URL,
+		UploadRate:      time.Hour,
+		DisableGCRuns:   true,
+		ProfileTypes:    []pyroscope.ProfileType{pyroscope.ProfileGoroutines, pyroscope.ProfileInuseSpace, pyroscope.ProfileAllocSpace},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1000 {
+		sink = append(sink, make([]byte, 1024))
+	}
+	sink = nil
+	runtime.GC()
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.received()); n != 0 {
+		t.Fatalf("pyroscope-go's Stop uploaded %d profiles for the last interval; the trap is gone", n)
+	}
 }
