@@ -22,8 +22,10 @@ type Recorder struct {
 	server *serverMetrics
 	client *clientMetrics
 	pool   sync.Pool // *core
-	shards recorder.ShardPicker
-	epoch  time.Time // monotonic reference for since
+	// attrPool holds *spanAttrs, for tracing only.
+	attrPool sync.Pool
+	shards   recorder.ShardPicker
+	epoch    time.Time // monotonic reference for since
 }
 
 // since reads the monotonic clock once: time.Since on a time with a monotonic reading costs one

@@ -2,14 +2,12 @@ package middleware
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -39,10 +37,23 @@ func methodAttrs(attrs []attribute.KeyValue, method uint8, original string) []at
 	return attrs
 }
 
+// spanAttrs is pooled storage for the attributes of one span start or end: the SDK copies them,
+// so the storage goes back to the pool right after the call, and building them does not allocate.
+type spanAttrs struct{ kv [10]attribute.KeyValue }
+
+func (rec *Recorder) getAttrs() (*spanAttrs, []attribute.KeyValue) {
+	a, _ := rec.attrPool.Get().(*spanAttrs)
+	if a == nil {
+		a = new(spanAttrs)
+	}
+	return a, a.kv[:0]
+}
+
 // startServerSpan continues the trace of r's headers with a server span, named by the method
 // until the route is known, and returns r with the span in its context.
 func (h *handler) startServerSpan(r *http.Request, method, scheme uint8) (*http.Request, trace.Span) {
-	attrs := make([]attribute.KeyValue, 0, 9)
+	buf, attrs := h.rec.getAttrs()
+	defer h.rec.attrPool.Put(buf)
 	attrs = methodAttrs(attrs, method, r.Method)
 	attrs = append(attrs,
 		semconv.URLPathKey.String(r.URL.Path),
@@ -60,7 +71,7 @@ func (h *handler) startServerSpan(r *http.Request, method, scheme uint8) (*http.
 	if ua := r.UserAgent(); ua != "" {
 		attrs = append(attrs, semconv.UserAgentOriginalKey.String(ua))
 	}
-	ctx, span := h.rec.cfg.Tracer.StartServer(r.Context(), propagation.HeaderCarrier(r.Header), spanMethod(method), attrs...)
+	ctx, span := h.rec.cfg.Tracer.StartServer(r.Context(), tracing.HeaderCarrier(r.Header), spanMethod(method), attrs...)
 	return r.WithContext(ctx), span
 }
 
@@ -68,13 +79,16 @@ func (h *handler) startServerSpan(r *http.Request, method, scheme uint8) (*http.
 // status (5xx, panics, aborts), ends it, and records the observation with an exemplar when the
 // span is sampled.
 func (h *handler) endServerSpan(span trace.Span, key serverKey, route string, panicked any, m *serverMetrics, hist *recorder.Histogram, shard int, end, elapsed time.Duration) {
+	buf, attrs := h.rec.getAttrs()
 	if route != catalog.UnmatchedRoute && route != catalog.OtherValue {
-		span.SetName(spanMethod(key.method) + " " + route)
-		span.SetAttributes(semconv.HTTPRouteKey.String(route))
+		span.SetName(hist.Memo(func() string { return spanMethod(key.method) + " " + route }))
+		attrs = append(attrs, semconv.HTTPRouteKey.String(route))
 	}
 	if key.status != 0 {
-		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(int(key.status)))
+		attrs = append(attrs, semconv.HTTPResponseStatusCodeKey.Int(int(key.status)))
 	}
+	span.SetAttributes(attrs...)
+	h.rec.attrPool.Put(buf)
 	switch key.err {
 	case errStatus:
 		code := strconv.Itoa(int(key.status))
@@ -96,7 +110,8 @@ func (h *handler) endServerSpan(span trace.Span, key serverKey, route string, pa
 // its context (a RoundTripper must not change the request it was given).
 func (t *transport) startClientSpan(req *http.Request) (*http.Request, trace.Span) {
 	method := methodIndex(req.Method)
-	attrs := make([]attribute.KeyValue, 0, 5)
+	buf, attrs := t.rec.getAttrs()
+	defer t.rec.attrPool.Put(buf)
 	attrs = methodAttrs(attrs, method, req.Method)
 	if u := req.URL; u != nil {
 		host, port := u.Hostname(), defaultPort(u)
@@ -112,7 +127,7 @@ func (t *transport) startClientSpan(req *http.Request) (*http.Request, trace.Spa
 	if out.Header == nil {
 		out.Header = http.Header{}
 	}
-	ctx, span := t.rec.cfg.Tracer.StartClient(req.Context(), propagation.HeaderCarrier(out.Header), spanMethod(method), attrs...)
+	ctx, span := t.rec.cfg.Tracer.StartClient(req.Context(), tracing.HeaderCarrier(out.Header), spanMethod(method), attrs...)
 	return out.WithContext(ctx), span
 }
 
@@ -152,13 +167,35 @@ func protocolVersion(r *http.Request) string {
 	return strings.TrimPrefix(r.Proto, "HTTP/")
 }
 
-// splitHostPort splits "host:port", "[v6]:port" or a bare host without allocating; port is 0
-// when absent or not a number.
+// splitHostPort splits "host:port", "[v6]:port", "[v6]" or a bare host without allocating
+// (net.SplitHostPort allocates an error for a host without a port); port is 0 when absent or not
+// a number.
 func splitHostPort(hp string) (string, int) {
-	host, portStr, err := net.SplitHostPort(hp)
-	if err != nil {
-		return strings.Trim(hp, "[]"), 0
+	if strings.HasPrefix(hp, "[") {
+		end := strings.IndexByte(hp, ']')
+		if end < 0 {
+			return "", 0
+		}
+		host, rest := hp[1:end], hp[end+1:]
+		if port, ok := strings.CutPrefix(rest, ":"); ok {
+			return host, atoiPort(port)
+		}
+		return host, 0
 	}
-	port, _ := strconv.Atoi(portStr)
-	return host, port
+	i := strings.LastIndexByte(hp, ':')
+	if i < 0 {
+		return hp, 0
+	}
+	if strings.IndexByte(hp[:i], ':') >= 0 { // a bare IPv6 address
+		return hp, 0
+	}
+	return hp[:i], atoiPort(hp[i+1:])
+}
+
+func atoiPort(s string) int {
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 0 || p > 65535 {
+		return 0
+	}
+	return p
 }

@@ -35,6 +35,18 @@ type Histogram struct {
 	exemplars []atomic.Pointer[Exemplar] // one per bucket (+Inf included), nil until used
 	native    []nativeShard              // one per shard when the vec has native buckets
 	created   time.Time
+	memo      atomic.Pointer[string]
+}
+
+// Memo returns a string derived from the series' labels (a span name, say), computing it with
+// make on first use; later calls return it without allocating.
+func (h *Histogram) Memo(make func() string) string {
+	if s := h.memo.Load(); s != nil {
+		return *s
+	}
+	s := make()
+	h.memo.Store(&s)
+	return s
 }
 
 // Exemplar ties one observation to the trace that produced it.

@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -23,6 +24,8 @@ func DefaultPropagator() propagation.TextMapPropagator {
 type Tracer struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
+	// The span kinds as options, boxed once rather than on every span.
+	server, client trace.SpanStartOption
 }
 
 // New returns a Tracer on tp, or nil when tp is nil (tracing off). A nil prop is
@@ -37,6 +40,8 @@ func New(tp trace.TracerProvider, prop propagation.TextMapPropagator) *Tracer {
 	return &Tracer{
 		tracer: tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		prop:   prop,
+		server: trace.WithSpanKind(trace.SpanKindServer),
+		client: trace.WithSpanKind(trace.SpanKindClient),
 	}
 }
 
@@ -47,13 +52,13 @@ func (t *Tracer) Propagator() propagation.TextMapPropagator { return t.prop }
 // starts a server span named name, child of the remote span when there is one.
 func (t *Tracer) StartServer(ctx context.Context, carrier propagation.TextMapCarrier, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	ctx = t.prop.Extract(ctx, carrier)
-	return t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	return t.tracer.Start(ctx, name, t.server, trace.WithAttributes(attrs...))
 }
 
 // StartClient starts a client span named name and injects its context into carrier, so that the
 // server continues the trace.
 func (t *Tracer) StartClient(ctx context.Context, carrier propagation.TextMapCarrier, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	ctx, span := t.tracer.Start(ctx, name, t.client, trace.WithAttributes(attrs...))
 	t.prop.Inject(ctx, carrier)
 	return ctx, span
 }
@@ -95,6 +100,44 @@ func (c MultiMapCarrier) Set(key, value string) { c[strings.ToLower(key)] = []st
 
 // Keys lists the keys.
 func (c MultiMapCarrier) Keys() []string {
+	out := make([]string, 0, len(c))
+	for k := range c {
+		out = append(out, k)
+	}
+	return out
+}
+
+// HeaderCarrier adapts http.Header to propagation.TextMapCarrier like propagation.HeaderCarrier,
+// but finds the W3C headers (traceparent, tracestate, baggage) without canonicalising their names
+// on every request, which allocates.
+type HeaderCarrier http.Header
+
+// canonical returns the canonical form of the W3C header names without allocating.
+func canonical(key string) string {
+	switch key {
+	case "traceparent":
+		return "Traceparent"
+	case "tracestate":
+		return "Tracestate"
+	case "baggage":
+		return "Baggage"
+	}
+	return http.CanonicalHeaderKey(key)
+}
+
+// Get returns the first value of key.
+func (c HeaderCarrier) Get(key string) string {
+	if v := c[canonical(key)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Set replaces the values of key with value.
+func (c HeaderCarrier) Set(key, value string) { c[canonical(key)] = []string{value} }
+
+// Keys lists the header names.
+func (c HeaderCarrier) Keys() []string {
 	out := make([]string, 0, len(c))
 	for k := range c {
 		out = append(out, k)
