@@ -26,9 +26,9 @@ import (
 type countingProcessor struct{ ended int }
 
 func (p *countingProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (p *countingProcessor) OnEnd(sdktrace.ReadOnlySpan)                    { p.ended++ }
-func (p *countingProcessor) Shutdown(context.Context) error                 { return nil }
-func (p *countingProcessor) ForceFlush(context.Context) error               { return nil }
+func (p *countingProcessor) OnEnd(sdktrace.ReadOnlySpan)                     { p.ended++ }
+func (p *countingProcessor) Shutdown(context.Context) error                  { return nil }
+func (p *countingProcessor) ForceFlush(context.Context) error                { return nil }
 
 func sampledProvider() (*sdktrace.TracerProvider, *countingProcessor) {
 	p := &countingProcessor{}
