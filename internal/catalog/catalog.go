@@ -145,3 +145,10 @@ func Metrics() []Metric {
 // CollectorPanics counts panics of the service's own collectors registered through the facade's
 // Observer.Registerer: a panicking collector is left out of that scrape instead of ending the process.
 const CollectorPanics = "perfobs_collector_panics_total"
+
+// Exemplar label names: the trace and span of a sampled observation, as OpenMetrics exemplars
+// carry them and Grafana's trace links read them.
+const (
+	ExemplarTraceID = "trace_id"
+	ExemplarSpanID  = "span_id"
+)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/perfobs/perfobs-go/internal/catalog"
 )
 
 // cellsPerLine is how many 8-byte cells fill a 64-byte cache line; each shard's cells start on
@@ -270,7 +272,7 @@ func (v *HistogramVec[K]) snapshot(h *Histogram) prometheus.Metric {
 		if e := h.exemplars[i].Load(); e != nil {
 			exs = append(exs, prometheus.Exemplar{
 				Value:     float64(e.Value) * v.shape.Scale,
-				Labels:    prometheus.Labels{"trace_id": hex.EncodeToString(e.TraceID[:]), "span_id": hex.EncodeToString(e.SpanID[:])},
+				Labels:    prometheus.Labels{catalog.ExemplarTraceID: hex.EncodeToString(e.TraceID[:]), catalog.ExemplarSpanID: hex.EncodeToString(e.SpanID[:])},
 				Timestamp: e.At,
 			})
 		}
