@@ -163,3 +163,38 @@ func TestProfileLabelsUnsampled(t *testing.T) {
 		t.Errorf("unsampled span labelled %v", l)
 	}
 }
+
+// TestRPCSpans: a gRPC client span written into outgoing metadata parents the server span read
+// from it; both carry the semantic conventions' attributes and the status code.
+func TestRPCSpans(t *testing.T) {
+	tp, sr := newProvider(t, sdktrace.AlwaysSample())
+	tr := tracing.New(tp, nil)
+	md := map[string][]string{"x-other": {"kept"}}
+	_, client := tr.StartRPCClient(context.Background(), md, "/pkg.Users/Get")
+	_, server := tr.StartRPCServer(context.Background(), md, "/pkg.Users/Get")
+	tracing.EndRPC(server, "UNAVAILABLE", true, errors.New("down"))
+	tracing.EndRPC(client, "UNAVAILABLE", true, nil)
+	spans := sr.Ended()
+	if len(spans) != 2 || len(md["x-other"]) != 1 {
+		t.Fatalf("%d spans, metadata %v", len(spans), md)
+	}
+	s, c := spans[0], spans[1]
+	if s.Parent().SpanID() != c.SpanContext().SpanID() || s.Name() != "pkg.Users/Get" || c.Name() != "pkg.Users/Get" {
+		t.Errorf("server %q parent %v, client %q %v", s.Name(), s.Parent().SpanID(), c.Name(), c.SpanContext().SpanID())
+	}
+	for _, span := range spans {
+		got := map[string]string{}
+		for _, kv := range span.Attributes() {
+			got[string(kv.Key)] = kv.Value.Emit()
+		}
+		want := map[string]string{"rpc.system.name": "grpc", "rpc.method": "pkg.Users/Get", "rpc.response.status_code": "UNAVAILABLE", "error.type": "UNAVAILABLE"}
+		if fmt.Sprint(got) != fmt.Sprint(want) || span.Status().Code != codes.Error {
+			t.Errorf("%v span: attributes %v status %v, want %v and Error", span.SpanKind(), got, span.Status(), want)
+		}
+	}
+	_, ok := tr.StartRPCServer(context.Background(), nil, "/pkg.Users/Get")
+	tracing.EndRPC(ok, "NOT_FOUND", false, nil)
+	if last := sr.Ended()[2]; last.Status().Code != codes.Unset || last.Parent().IsValid() {
+		t.Errorf("server span without metadata: status %v parent %v", last.Status(), last.Parent())
+	}
+}
