@@ -9,13 +9,14 @@
 //     latency panels and a data link to the service's profiles (WithProfilesURL);
 //   - Go runtime (uid perfobs-go-runtime): goroutines, scheduler latency, threads, heap and memory
 //     classes against GOMEMLIMIT, GC cycles, pauses and CPU share, file descriptors;
-//   - SLO and error budget (uid perfobs-slo-<service>): for each SLO of a spec, the budget left
-//     over the SLO window, the burn rate of every alert window against the thresholds the alert
+//   - SLO and error budget (uid perfobs-slo, or perfobs-slo-<service> for a spec of one named
+//     service): for each SLO of a spec, the budget left over the SLO window, the burn rate of every alert window against the thresholds the alert
 //     rules use, and the SLI over time, all read from the recording rules package alerts
 //     generates.
 //
-// Every dashboard has a Prometheus datasource variable and job and instance variables; the RED
-// dashboard adds route and gRPC method. Build returns the dashboards for a spec, WriteAll writes
+// Every dashboard has a Prometheus datasource variable. RED and runtime have job and instance
+// variables, RED adds route and gRPC method; the SLO dashboard has a service variable, whose
+// values are those of the spec's service label (job for the shipped default). Build returns the dashboards for a spec, WriteAll writes
 // them as JSON files, which Grafana imports by file provisioning or through its HTTP API. The
 // shipped defaults in dashboards/json/ are this package's output for the default options, and a
 // test fails when they drift.

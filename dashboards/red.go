@@ -9,7 +9,7 @@ import (
 	"github.com/perfobs/perfobs-go/internal/catalog"
 )
 
-// UID of the service RED dashboard.
+// REDUID is the uid of the service RED dashboard.
 const REDUID = "perfobs-red"
 
 // Error ratio thresholds of the RED panels: yellow from 1 %, red from 5 %.

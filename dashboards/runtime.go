@@ -8,7 +8,7 @@ import (
 	"github.com/perfobs/perfobs-go/internal/catalog"
 )
 
-// UID of the Go runtime dashboard.
+// RuntimeUID is the uid of the Go runtime dashboard.
 const RuntimeUID = "perfobs-go-runtime"
 
 // GC CPU share thresholds: yellow from 10 %, red from 25 %.
