@@ -483,3 +483,30 @@ func TestSpansLinkToProfiles(t *testing.T) {
 		t.Error("every CPU sample is labelled: the labels outlived the span")
 	}
 }
+
+// TestShutdownBoundedWithHangingCollector: a collector that never answers holds neither the
+// spans' nor the metrics' flush past Shutdown's context, and leaves no goroutine behind.
+func TestShutdownBoundedWithHangingCollector(t *testing.T) {
+	leaktest.Check(t)
+	addr := blackHole(t)
+	obs, err := Start(context.Background(), Config{DisableRuntimeMetrics: true, LookupEnv: env(map[string]string{
+		EnvOTLPEndpoint: addr, EnvOTelMetricsExporter: "otlp",
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.tracing == nil || obs.push == nil {
+		t.Fatal("tracing or the metrics push is off")
+	}
+	obs.HTTP(usersMux()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = obs.Shutdown(ctx)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Shutdown took %v with a 300ms context", took)
+	}
+	if err == nil {
+		t.Fatal("Shutdown reported no error although nothing could be exported")
+	}
+}
