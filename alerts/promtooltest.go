@@ -13,9 +13,12 @@ import (
 
 // TestFile is a `promtool test rules` file.
 type TestFile struct {
-	RuleFiles          []string    `yaml:"rule_files"`
-	EvaluationInterval string      `yaml:"evaluation_interval"`
-	Tests              []TestGroup `yaml:"tests"`
+	RuleFiles          []string `yaml:"rule_files"`
+	EvaluationInterval string   `yaml:"evaluation_interval"`
+	// GroupEvalOrder fixes the order in which promtool evaluates rule groups at each step (it
+	// is random otherwise). Generated rule files hold one group each and leave it empty.
+	GroupEvalOrder []string    `yaml:"group_eval_order,omitempty"`
+	Tests          []TestGroup `yaml:"tests"`
 }
 
 // TestGroup is one scenario: input series and the alerts expected at given times.
