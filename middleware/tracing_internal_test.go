@@ -1,6 +1,11 @@
 package middleware
 
-import "testing"
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 func TestSplitHostPort(t *testing.T) {
 	tests := []struct {
@@ -30,4 +35,26 @@ func TestSplitHostPort(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSplitHostPort: splitHostPort never panics, and wherever net.SplitHostPort accepts the
+// input with a port in range, both agree.
+func FuzzSplitHostPort(f *testing.F) {
+	for _, s := range []string{"example.com", "example.com:8080", "[::1]:443", "::1", "[x", ":80", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		host, port := splitHostPort(in)
+		wantHost, wantPort, err := net.SplitHostPort(in)
+		if err != nil {
+			return
+		}
+		p, perr := strconv.Atoi(wantPort)
+		if perr != nil || p < 0 || p > 65535 || strings.ContainsAny(wantPort, "+-") {
+			return
+		}
+		if host != wantHost || port != p {
+			t.Fatalf("splitHostPort(%q) = %q, %d; net.SplitHostPort says %q, %q", in, host, port, wantHost, wantPort)
+		}
+	})
 }
