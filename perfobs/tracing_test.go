@@ -415,6 +415,18 @@ func TestNativeHistogramsInPrometheus(t *testing.T) {
 	if classic, err := prom.Query(ctx, `http_server_request_duration_seconds_count`); err != nil || len(classic) != 0 {
 		t.Errorf("classic _count series %v (err %v): Prometheus 2.x with native histograms should keep only the native series", classic, err)
 	}
+	// histogram_fraction, the native form of a latency SLO, is exact at a power of two: 0.25 s is
+	// a bucket boundary of schema 3.
+	below := 0
+	for _, v := range values {
+		if v <= 0.25 {
+			below++
+		}
+	}
+	if smp, err := prom.Query(ctx, "histogram_fraction(0, 0.25, known_seconds)"); err != nil || len(smp) != 1 ||
+		math.Abs(smp[0].Value-float64(below)/float64(len(values))) > 1e-9 {
+		t.Errorf("histogram_fraction(0, 0.25) = %v (err %v), want %v", smp, err, float64(below)/float64(len(values)))
+	}
 	const growth = 1.0905077326652577 // 2^(1/8): one bucket of schema 3
 	for _, q := range []float64{0.5, 0.9, 0.99} {
 		want := values[int(math.Ceil(q*float64(len(values))))-1]
