@@ -61,11 +61,11 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 	}
 	o.mwOpts = []middleware.Option{middleware.WithRegisterer(o.reg), middleware.WithLogger(rc.Logger)}
 	if o.tracing != nil {
-		tp := o.tracing.provider
 		if o.profiler != nil && !o.profiler.cfg.DisableCPU {
-			tp = tracinglink.WithProfileLabels(tp)
+			// Root spans label their goroutine, so CPU samples point back at the span.
+			o.tracing.provider = tracinglink.WithProfileLabels(o.tracing.provider)
 		}
-		o.mwOpts = append(o.mwOpts, middleware.WithTracerProvider(tp))
+		o.mwOpts = append(o.mwOpts, middleware.WithTracerProvider(o.tracing.provider))
 		if rc.Tracing.Propagator != nil {
 			o.mwOpts = append(o.mwOpts, middleware.WithPropagator(rc.Tracing.Propagator))
 		}
@@ -121,7 +121,8 @@ func (o *Observer) MiddlewareOptions() []middleware.Option {
 }
 
 // TracerProvider returns the provider the middleware starts spans with, for the service's own
-// spans; a no-op provider when tracing is off.
+// spans (when profiling runs, its root spans are tied to profiles too); a no-op provider when
+// tracing is off.
 func (o *Observer) TracerProvider() trace.TracerProvider {
 	if o.tracing == nil {
 		return noop.NewTracerProvider()

@@ -456,7 +456,7 @@ func TestSpansLinkToProfiles(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /work", func(w http.ResponseWriter, r *http.Request) { burnCPUForProfile(400 * time.Millisecond) })
 	obs.HTTP(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/work", nil))
-	burnCPUForProfile(100 * time.Millisecond) // outside any span
+	burnCPUForProfile(300 * time.Millisecond) // outside any span: the labels must be gone
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := obs.Shutdown(ctx); err != nil {
