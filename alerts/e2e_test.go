@@ -128,6 +128,7 @@ func startService(t *testing.T, job string) string {
 // recording rule must return data, the metrics the runtime alerts read must exist, the error
 // burn must page, and no no-data alert may fire.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("testdata", "specs", "e2e.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -301,6 +301,7 @@ func TestShippedRulesUpToDate(t *testing.T) {
 // TestPromtoolShippedRules runs `promtool check rules` and `promtool test rules` on the shipped
 // defaults, one test file at a time in parallel.
 func TestPromtoolShippedRules(t *testing.T) {
+	t.Parallel()
 	tests, _ := filepath.Glob(filepath.Join("rules", "*_test.yaml"))
 	if len(tests) == 0 {
 		t.Fatalf("no test files in alerts/rules; run: %s", regenerate)
@@ -323,6 +324,7 @@ func TestPromtoolShippedRules(t *testing.T) {
 // runs the tests generated for the correct policy against them: promtool must report alerts at
 // the wrong times, not merely different annotations.
 func TestMutatedRulesFailTheirTests(t *testing.T) {
+	t.Parallel()
 	m := loadTestSpec(t, "minimal.yaml")
 	tests := []struct {
 		name   string
