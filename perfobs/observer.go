@@ -130,8 +130,12 @@ func (o *Observer) TracerProvider() trace.TracerProvider {
 	return o.tracing.provider
 }
 
-// PprofHandler serves Go's runtime profiles under /debug/pprof/. Nothing mounts it: serve it on
-// a separate, private listener (see newPprofHandler for why never on the public mux).
+// PprofHandler serves Go's runtime profiles under /debug/pprof/ (index, named profiles, CPU
+// profile, execution trace, cmdline). Nothing mounts it: serve it on a separate, private
+// listener, never on the service's public mux. Profiles reveal code paths, and a CPU profile or
+// trace request makes the process work on demand. For the same reason the SDK does not import
+// net/http/pprof, whose init registers its handlers on http.DefaultServeMux, so any service
+// serving DefaultServeMux would publish them.
 func (o *Observer) PprofHandler() http.Handler { return newPprofHandler() }
 
 // Shutdown stops profiling and tracing, uploading what they hold, within ctx. It is idempotent:
