@@ -107,6 +107,7 @@ type Problem struct {
 	Err   error
 }
 
+// Error formats the problem as file:line: field: message.
 func (p Problem) Error() string {
 	var b strings.Builder
 	b.WriteString(p.File)
@@ -122,6 +123,7 @@ func (p Problem) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, which wraps one of the sentinels.
 func (p Problem) Unwrap() error { return p.Err }
 
 // SpecError lists every problem found in a spec, in file order. Use errors.As to read them and
@@ -130,6 +132,7 @@ type SpecError struct {
 	Problems []Problem
 }
 
+// Error lists the problems, one a line.
 func (e *SpecError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
