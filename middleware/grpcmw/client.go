@@ -6,9 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 
+	"github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
@@ -26,16 +29,33 @@ func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterce
 
 // UnaryClientInterceptor returns an interceptor that records each unary call, from the call until
 // the invoker returns, with the status the call returned. Every status but OK sets error_type.
+//
+// With middleware.WithTracerProvider, each call also gets a client span, child of the span in ctx,
+// whose context and the ctx's baggage go to the server in the outgoing metadata.
 func (r *Recorder) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if !r.recorded(method) {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
 		start := r.clock()
+		var span trace.Span
+		if r.cfg.Tracer != nil {
+			ctx, span = r.startClientSpan(ctx, method)
+		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
-		r.clientDone(methodLabel(method), start, codeOf(err))
+		r.clientDone(span, methodLabel(method), start, codeOf(err), err)
 		return err
 	}
+}
+
+// startClientSpan starts the client span of a call to fullMethod and returns ctx with the span
+// and with outgoing metadata that carries its context: a copy of ctx's outgoing metadata (which
+// must not be changed in place) with the propagator's fields added.
+func (r *Recorder) startClientSpan(ctx context.Context, fullMethod string) (context.Context, trace.Span) {
+	md, _ := metadata.FromOutgoingContext(ctx)
+	md = md.Copy()
+	ctx, span := r.cfg.Tracer.StartRPCClient(ctx, md, fullMethod)
+	return metadata.NewOutgoingContext(ctx, md), span
 }
 
 // StreamClientInterceptor returns an interceptor that records each streaming call once, from the
@@ -53,22 +73,29 @@ func (r *Recorder) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 // (gRPC itself keeps it open), so it is not recorded; gRPC's documentation requires callers to do
 // one or the other. Messages cost no allocation; the wrapper and the context registration cost a
 // few allocations per stream.
+//
+// With middleware.WithTracerProvider, each stream also gets a client span, propagated as by
+// UnaryClientInterceptor and ended at the same terminal event.
 func (r *Recorder) StreamClientInterceptor() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		if !r.recorded(method) {
 			return streamer(ctx, desc, cc, method, opts...)
 		}
 		start := r.clock()
+		var span trace.Span
+		if r.cfg.Tracer != nil {
+			ctx, span = r.startClientSpan(ctx, method)
+		}
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
-			r.clientDone(methodLabel(method), start, codeOf(err))
+			r.clientDone(span, methodLabel(method), start, codeOf(err), err)
 			return cs, err
 		}
 		w := &clientStream{ClientStream: cs, rec: r, method: methodLabel(method), start: start,
-			oneResponse: !desc.ServerStreams}
+			oneResponse: !desc.ServerStreams, span: span}
 		if ctx.Done() != nil {
 			// The callback does not touch w.stop, which is set after AfterFunc returns.
-			w.stop = context.AfterFunc(ctx, func() { w.record(codeOf(ctx.Err())) })
+			w.stop = context.AfterFunc(ctx, func() { w.record(codeOf(ctx.Err()), ctx.Err()) })
 		}
 		return w, nil
 	}
@@ -82,6 +109,7 @@ type clientStream struct {
 	start       time.Duration // Recorder.clock at the call
 	oneResponse bool          // the server sends one message: a successful RecvMsg ends the stream
 	stop        func() bool   // deregisters the context callback; nil without one
+	span        trace.Span    // the client span; nil without tracing
 	done        atomic.Bool
 }
 
@@ -90,7 +118,7 @@ type clientStream struct {
 func (s *clientStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)
 	if err != nil && err != io.EOF {
-		s.finish(codeOf(err))
+		s.finish(codeOf(err), err)
 	}
 	return err
 }
@@ -100,40 +128,45 @@ func (s *clientStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
 	switch {
 	case err == io.EOF:
-		s.finish(codes.OK)
+		s.finish(codes.OK, nil)
 	case err != nil:
-		s.finish(codeOf(err))
+		s.finish(codeOf(err), err)
 	case s.oneResponse:
-		s.finish(codes.OK)
+		s.finish(codes.OK, nil)
 	}
 	return err
 }
 
 // finish records the stream, unless it was already recorded, and deregisters the context
 // callback. Only the goroutines using the stream call it.
-func (s *clientStream) finish(code codes.Code) {
-	if s.record(code) && s.stop != nil {
+func (s *clientStream) finish(code codes.Code, err error) {
+	if s.record(code, err) && s.stop != nil {
 		s.stop()
 	}
 }
 
-// record records the stream the first time it is called and reports whether it did.
-func (s *clientStream) record(code codes.Code) bool {
+// record records the stream (and ends its span) the first time it is called and reports whether
+// it did.
+func (s *clientStream) record(code codes.Code, err error) bool {
 	if s.done.Load() || !s.done.CompareAndSwap(false, true) {
 		return false
 	}
-	s.rec.clientDone(s.method, s.start, code)
+	s.rec.clientDone(s.span, s.method, s.start, code, err)
 	return true
 }
 
-// clientDone records one finished client call.
-func (r *Recorder) clientDone(method string, start time.Duration, code codes.Code) {
-	elapsed := r.clock() - start
+// clientDone ends the call's span, when there is one, failed unless code is OK, and records the
+// call.
+func (r *Recorder) clientDone(span trace.Span, method string, start time.Duration, code codes.Code, err error) {
+	end := r.clock()
 	kind := errNone
 	if code != codes.OK {
 		kind = errCode
 	}
+	if span != nil {
+		tracing.EndRPC(span, CodeName(code), kind == errCode, err)
+	}
 	tok := r.shards.Get()
-	r.client.record(method, code, kind, tok.Shard, int64(elapsed))
+	r.client.record(method, code, kind, tok.Shard, int64(end-start), span, r.epoch, end)
 	r.shards.Put(tok)
 }

@@ -176,6 +176,7 @@ type env struct {
 type setup struct {
 	opts       []middleware.Option // of both sides' Recorders, after WithRegisterer
 	serverOpts []grpc.ServerOption // before the Recorder's
+	innerOpts  []grpc.ServerOption // after the Recorder's: their interceptors run inside it
 	dialOpts   []grpc.DialOption
 	bareServer bool // no perfobs server options
 	bareClient bool // no perfobs dial options
@@ -193,6 +194,7 @@ func start(t *testing.T, nw network, s setup) *env {
 	if !s.bareServer {
 		sopts = append(sopts, rec.ServerOptions()...)
 	}
+	sopts = append(sopts, s.innerOpts...)
 	srv := grpc.NewServer(sopts...)
 	testpb.RegisterTestServiceServer(srv, testServer{})
 	if s.register != nil {

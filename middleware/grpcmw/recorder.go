@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -15,6 +16,7 @@ import (
 	"github.com/perfobs/perfobs-go/internal/catalog"
 	"github.com/perfobs/perfobs-go/internal/instrument"
 	"github.com/perfobs/perfobs-go/internal/recorder"
+	"github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
@@ -229,9 +231,10 @@ func newRPCMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec, n si
 	m := &rpcMetrics{methods: &instrument.LabelCap{Metric: n.duration, Label: catalog.LabelRPCMethod,
 		Max: cfg.LabelCap, Overflow: overflow, Logger: cfg.Logger}}
 	labels, sizeLabels := catalog.RPCLabels(), catalog.RPCSizeLabels()
-	dur := recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9}
-	size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1}
-	count := recorder.Shape{Bounds: catalog.DefaultMessageCountBuckets(), Scale: 1}
+	native := cfg.NativeHistograms
+	dur := recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9, Native: native}
+	size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1, Native: native}
+	count := recorder.Shape{Bounds: catalog.DefaultMessageCountBuckets(), Scale: 1, Native: native}
 	var err error
 	if m.duration, err = recorder.NewHistogramVec[rpcKey](n.duration, help(n.duration), labels, dur); err != nil {
 		return nil, err
@@ -259,8 +262,20 @@ func newRPCMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec, n si
 		if b, o := got.reqSize.Shape().Bounds, m.reqSize.Shape().Bounds; !slices.Equal(b, o) {
 			return nil, fmt.Errorf("WithSizeBuckets: registry already has %s with buckets %v, not %v", n.reqSize, b, o)
 		}
+		if got.duration.Shape().Native != native {
+			return nil, fmt.Errorf("WithNativeHistograms: registry already has %s with native histograms %s",
+				n.duration, onOff(got.duration.Shape().Native))
+		}
 	}
 	return got, nil
+}
+
+// onOff spells a setting in an error message.
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // Describe implements prometheus.Collector.
@@ -301,8 +316,17 @@ func (m *rpcMetrics) admit(method string) string {
 	return m.methods.Admit(method)
 }
 
-// record observes one finished call of duration d (nanoseconds) with code and kind.
-func (m *rpcMetrics) record(method string, code codes.Code, kind errKind, shard int, d int64) {
+// record observes one finished call of duration d (nanoseconds) with code and kind. When span is
+// sampled, its trace and span ids become the exemplar of the observation's bucket, stamped with
+// the time epoch+end.
+func (m *rpcMetrics) record(method string, code codes.Code, kind errKind, shard int, d int64, span trace.Span, epoch time.Time, end time.Duration) {
 	key := rpcKey{method: method, code: codeIndex(code), err: kind}
-	m.duration.Observe(m.series(m.duration, key), shard, d)
+	h := m.series(m.duration, key)
+	if span != nil {
+		if tid, sid, ok := tracing.ExemplarIDs(span); ok {
+			m.duration.ObserveWithExemplar(h, shard, d, tid, sid, epoch.Add(end))
+			return
+		}
+	}
+	m.duration.Observe(h, shard, d)
 }

@@ -86,11 +86,6 @@ func TestPanicGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	catch := func(f func()) (p any) {
-		defer func() { p = recover() }()
-		f()
-		return nil
-	}
 	p := catch(func() {
 		rec.UnaryServerInterceptor()(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) { panic(boom) })
 	})

@@ -4,10 +4,14 @@ import (
 	"context"
 	"time"
 
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
@@ -29,6 +33,9 @@ func StreamServerInterceptor(opts ...middleware.Option) grpc.StreamServerInterce
 // the handler's error as the client will see it: status.FromError (wrapped status errors
 // included), CANCELLED or DEADLINE_EXCEEDED for context errors, else UNKNOWN. A panicking handler
 // is recorded as INTERNAL with error_type "panic", and the panic goes on unrecovered.
+//
+// With middleware.WithTracerProvider, each call also gets a server span that continues the trace
+// of the incoming metadata, and the handler's context carries the span and the caller's baggage.
 func (r *Recorder) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		if !r.recorded(info.FullMethod) {
@@ -38,27 +45,34 @@ func (r *Recorder) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		// handler), so the method is bounded by the server's services.
 		method := methodLabel(info.FullMethod)
 		start := r.clock()
+		var span trace.Span
+		if r.cfg.Tracer != nil {
+			ctx, span = r.startServerSpan(ctx, info.FullMethod, false)
+		}
 		returned := false
 		defer func() {
 			if !returned {
-				r.serverDone(method, start, codes.Internal, true)
+				r.serverDone(span, method, start, codes.Internal, nil, true)
 			}
 		}()
 		resp, err = handler(ctx, req)
 		returned = true
-		r.serverDone(method, start, codeOf(err), false)
+		r.serverDone(span, method, start, codeOf(err), err, false)
 		return resp, err
 	}
 }
 
 // StreamServerInterceptor returns an interceptor that records each streaming call from the
 // moment the interceptor is entered until the handler returns: the whole stream, whatever number
-// of messages it carries. The stream is not wrapped, so messages cost nothing extra. Status and
-// panics are handled as by UnaryServerInterceptor.
+// of messages it carries. Without tracing the stream is not wrapped, so messages cost nothing
+// extra. Status and panics are handled as by UnaryServerInterceptor.
 //
 // A call that reached the server's UnknownServiceHandler (grpc.UnknownServiceHandler) is recorded
 // with rpc_method "_OTHER", whatever method the client named: gRPC gives the interceptor no
 // service implementation (srv is nil) for those calls and only for those.
+//
+// With middleware.WithTracerProvider, each stream gets a server span as unary calls do; the
+// handler receives the stream wrapped so that its Context carries the span.
 func (r *Recorder) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if !r.recorded(info.FullMethod) {
@@ -70,22 +84,52 @@ func (r *Recorder) StreamServerInterceptor() grpc.StreamServerInterceptor {
 			markUnknown(ss.Context())
 		}
 		start := r.clock()
+		var span trace.Span
+		if r.cfg.Tracer != nil {
+			var ctx context.Context
+			ctx, span = r.startServerSpan(ss.Context(), info.FullMethod, srv == nil)
+			ss = &tracedServerStream{ServerStream: ss, ctx: ctx}
+		}
 		returned := false
 		defer func() {
 			if !returned {
-				r.serverDone(method, start, codes.Internal, true)
+				r.serverDone(span, method, start, codes.Internal, nil, true)
 			}
 		}()
 		err := handler(srv, ss)
 		returned = true
-		r.serverDone(method, start, codeOf(err), false)
+		r.serverDone(span, method, start, codeOf(err), err, false)
 		return err
 	}
 }
 
-// serverDone records one finished server call.
-func (r *Recorder) serverDone(method string, start time.Duration, code codes.Code, panicked bool) {
-	elapsed := r.clock() - start
+// tracedServerStream hands the handler a context with the server span.
+type tracedServerStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+// Context returns the stream's context with the server span and the caller's baggage.
+func (s *tracedServerStream) Context() context.Context { return s.ctx }
+
+// startServerSpan starts the server span of a call to fullMethod, continuing the trace of the
+// incoming metadata. A call to an UnknownServiceHandler (unknown) names a method the server does
+// not have: its span is named "grpc", with rpc.method "_OTHER" and the name the client sent in
+// rpc.method_original, so that callers cannot create span names at will.
+func (r *Recorder) startServerSpan(ctx context.Context, fullMethod string, unknown bool) (context.Context, trace.Span) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if unknown {
+		return r.cfg.Tracer.StartServer(ctx, tracing.MultiMapCarrier(md), catalog.RPCSystemGRPC,
+			semconv.RPCSystemNameGRPC, semconv.RPCMethodKey.String(catalog.OtherValue),
+			semconv.RPCMethodOriginal(methodLabel(fullMethod)))
+	}
+	return r.cfg.Tracer.StartRPCServer(ctx, md, fullMethod)
+}
+
+// serverDone ends the call's span, when there is one, and records the call: a panic fails the
+// span with error.type "panic"; a status that means a server fault fails it with the status name.
+func (r *Recorder) serverDone(span trace.Span, method string, start time.Duration, code codes.Code, err error, panicked bool) {
+	end := r.clock()
 	kind := errNone
 	switch {
 	case panicked:
@@ -93,7 +137,13 @@ func (r *Recorder) serverDone(method string, start time.Duration, code codes.Cod
 	case serverError(codeIndex(code)):
 		kind = errCode
 	}
+	if span != nil {
+		if panicked {
+			tracing.Fail(span, catalog.ErrorPanic, "handler panicked", nil)
+		}
+		tracing.EndRPC(span, CodeName(code), kind == errCode, err)
+	}
 	tok := r.shards.Get()
-	r.server.record(method, code, kind, tok.Shard, int64(elapsed))
+	r.server.record(method, code, kind, tok.Shard, int64(end-start), span, r.epoch, end)
 	r.shards.Put(tok)
 }
