@@ -34,8 +34,9 @@
 // service and tier labels, a summary, a description with the current burn rate, and the
 // runbook and dashboard links of the spec.
 //
-// The Go runtime alerts watch goroutine growth, memory against GOMEMLIMIT (silent when no limit
-// is set), the GC's CPU share and scheduler latency, with thresholds the spec can tune.
+// The Go runtime alerts watch goroutine growth, memory near GOMEMLIMIT and a live heap growing
+// toward it within 4h (both silent when no limit is set), the GC's CPU share and scheduler
+// latency, with thresholds the spec can tune.
 //
 // The shipped defaults in alerts/rules/ are generated from DefaultSpec (one set of rules per
 // job); a test fails when they drift from the generator.

@@ -202,7 +202,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("all %d recording rules returned data %v after the first check began", len(recordings), time.Since(start).Round(time.Second))
 
 	for _, name := range []string{catalog.GoGoroutines, catalog.GoMemoryTotal, catalog.GoMemoryHeapReleased,
-		catalog.GoGCMemLimit, catalog.GoCPUGCTotal, catalog.GoCPUTotal, catalog.GoSchedLatencies + "_bucket"} {
+		catalog.GoGCMemLimit, catalog.GoGCHeapLive, catalog.GoCPUGCTotal, catalog.GoCPUTotal, catalog.GoSchedLatencies + "_bucket"} {
 		prom.WaitForData(t, name+`{job="shop"}`, 10*time.Second)
 	}
 

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/perfobs/perfobs-go/internal/catalog"
 )
@@ -10,8 +11,11 @@ import (
 const (
 	goroutineFor = "1h"
 	memoryFor    = "15m"
-	gcCPUFor     = "15m"
-	schedFor     = "10m"
+	heapFor      = "30m"
+	// heapHorizon is how far ahead GoHeapGrowingToLimit extrapolates the live heap's growth.
+	heapHorizon = 4 * time.Hour
+	gcCPUFor    = "15m"
+	schedFor    = "10m"
 )
 
 // noMemoryLimit is below math.MaxInt64 (what go_gc_gomemlimit_bytes reports when GOMEMLIMIT is
@@ -61,6 +65,18 @@ func RenderRuntimeRules(m *Model) RuleFile {
 				fmt.Sprintf("The Go runtime on %s uses %s of GOMEMLIMIT (alert above %s). Near the limit the GC runs "+
 					"more and more often; past it the process may be killed. Without a GOMEMLIMIT this alert never fires.",
 					inst, "{{ $value | humanizePercentage }}", formatFloat(rt.MemoryLimitRatio*100)+"%")),
+		},
+		{
+			Alert: catalog.AlertGoHeapGrowth,
+			Expr: fmt.Sprintf("predict_linear(%s%s[1h], %d) > %s%s\nand\n%s%s < %s",
+				catalog.GoGCHeapLive, sel, int64(heapHorizon/time.Second), catalog.GoGCMemLimit, sel,
+				catalog.GoGCMemLimit, sel, noMemoryLimit),
+			For:    heapFor,
+			Labels: alertLabels(m, "", SeverityTicket),
+			Annotations: ann("live heap grows toward GOMEMLIMIT",
+				fmt.Sprintf("The live heap on %s has grown for the last hour at a pace that reaches GOMEMLIMIT within %s: "+
+					"a leak, or a load the limit is too small for. Compare two heap profiles. Without a GOMEMLIMIT this alert never fires.",
+					inst, promDuration(heapHorizon))),
 		},
 		{
 			Alert: catalog.AlertGoGCCPU,

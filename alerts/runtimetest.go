@@ -92,6 +92,26 @@ func RenderRuntimeTests(m *Model, ruleFile string) TestFile {
 			AlertRuleTest: quiet(catalog.AlertGoMemoryLimit, 30)},
 	)
 
+	// Live heap: from a quarter of the limit, growing by 1% of it a minute (4h ahead: far past
+	// the limit); the rule holds 30m. A flat heap, and a growing one without a limit, stay quiet.
+	heapSeries := func(lim string, growth float64) []InputSeries {
+		return []InputSeries{
+			series(catalog.GoGCHeapLive, nil, fmt.Sprintf("%s+%sx90", num(limit/4), num(growth))),
+			series(catalog.GoGCMemLimit, nil, lim+"x90"),
+		}
+	}
+	tf.Tests = append(tf.Tests,
+		TestGroup{Name: "a live heap growing toward GOMEMLIMIT fires after 30m", Interval: "1m",
+			InputSeries:   heapSeries(strconv.Itoa(limit), limit/100),
+			AlertRuleTest: check(catalog.AlertGoHeapGrowth, 20, 45, "")},
+		TestGroup{Name: "a flat live heap stays quiet", Interval: "1m",
+			InputSeries:   heapSeries(strconv.Itoa(limit), 0),
+			AlertRuleTest: quiet(catalog.AlertGoHeapGrowth, 45)},
+		TestGroup{Name: "a growing live heap without GOMEMLIMIT stays quiet", Interval: "1m",
+			InputSeries:   heapSeries(strconv.FormatInt(math.MaxInt64, 10), limit/100),
+			AlertRuleTest: quiet(catalog.AlertGoHeapGrowth, 45)},
+	)
+
 	// GC CPU: four CPUs (240 CPU-seconds a minute), the GC taking 1.5x the threshold share.
 	share := math.Min(0.95, 1.5*rt.GCCPURatio)
 	gcCPU := func(share float64) []InputSeries {

@@ -15,6 +15,7 @@ const (
 	AlertSLONoData       = "SLONoData"
 	AlertGoroutineGrowth = "GoGoroutineGrowth"
 	AlertGoMemoryLimit   = "GoMemoryNearLimit"
+	AlertGoHeapGrowth    = "GoHeapGrowingToLimit"
 	AlertGoGCCPU         = "GoGCCPUHigh"
 	AlertGoSchedLatency  = "GoSchedLatencyHigh"
 
