@@ -10,13 +10,30 @@ import (
 	"path/filepath"
 
 	"github.com/perfobs/perfobs-go/alerts"
+	"github.com/perfobs/perfobs-go/dashboards"
 )
 
 // outputGenerator writes further files for a checked spec, such as dashboards, under outDir.
 type outputGenerator func(m *alerts.Model, outDir string, stdout io.Writer) error
 
-// outputGenerators are run by generate after the alert rules, in order. Dashboards plug in here.
-func outputGenerators() []outputGenerator { return nil }
+// outputGenerators are run by generate after the alert rules, in order: the Grafana dashboards
+// (service RED, Go runtime, and the SLO dashboard of the spec) go to outDir/dashboards/.
+func outputGenerators(profilesURL string) []outputGenerator {
+	return []outputGenerator{func(m *alerts.Model, outDir string, stdout io.Writer) error {
+		var opts []dashboards.Option
+		if profilesURL != "" {
+			opts = append(opts, dashboards.WithProfilesURL(profilesURL))
+		}
+		paths, err := dashboards.WriteAll(m, filepath.Join(outDir, "dashboards"), opts...)
+		if err != nil {
+			return fmt.Errorf("dashboards: %w", err)
+		}
+		for _, p := range paths {
+			fmt.Fprintln(stdout, "wrote", p)
+		}
+		return nil
+	}}
+}
 
 // generatedHeader starts every file generate writes; a file that starts with it may be removed
 // when a later run no longer produces it.
@@ -28,11 +45,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	spec := fs.String("spec", "", "SLO spec `file`; without it, the shipped default rules are written")
 	out := fs.String("out", "", "output `dir`: rules go to DIR/alerts/ (required)")
+	profilesURL := fs.String("profiles-url", "", "URL `template` of the service's profiles for the dashboards' Profiles links (default: Pyroscope on localhost:4040)")
 	format := fs.String("format", string(alerts.FormatPrometheus), "rule file `format`: prometheus (rule files and their promtool tests) or operator (PrometheusRule manifests)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: perfobs generate [--spec FILE] --out DIR [--format prometheus|operator]")
 		fmt.Fprintln(stderr, "\nWrites DIR/alerts/*.yaml: SLO burn-rate and Go runtime alert rules, each with a *_test.yaml")
-		fmt.Fprintln(stderr, "for `promtool test rules` (prometheus format).")
+		fmt.Fprintln(stderr, "for `promtool test rules` (prometheus format), and DIR/dashboards/*.json: Grafana dashboards.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -68,7 +86,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "perfobs generate: %v\n", err)
 		return exitFail
 	}
-	for _, g := range outputGenerators() {
+	for _, g := range outputGenerators(*profilesURL) {
 		if err := g(m, *out, stdout); err != nil {
 			fmt.Fprintf(stderr, "perfobs generate: %v\n", err)
 			return exitFail

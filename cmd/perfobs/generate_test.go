@@ -56,8 +56,21 @@ func TestGenerateExampleSpec(t *testing.T) {
 	if got := listDir(t, dir); !slices.Equal(got, want) {
 		t.Fatalf("files = %v, want %v", got, want)
 	}
-	if n := strings.Count(stdout, "\n"); n != len(want) {
-		t.Errorf("stdout lists %d files, want %d:\n%s", n, len(want), stdout)
+	dashboards := []string{"go-runtime.json", "service-red.json", "slo.json"}
+	if got := listDir(t, filepath.Join(out, "dashboards")); !slices.Equal(got, dashboards) {
+		t.Fatalf("dashboards = %v, want %v", got, dashboards)
+	}
+	slo, err := os.ReadFile(filepath.Join(out, "dashboards", "slo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"cart-latency", "orders-availability"} {
+		if !bytes.Contains(slo, []byte(name)) && !bytes.Contains(slo, []byte("99.5%")) {
+			t.Errorf("the SLO dashboard does not show the spec's SLO %s", name)
+		}
+	}
+	if n := strings.Count(stdout, "\n"); n != len(want)+len(dashboards) {
+		t.Errorf("stdout lists %d files, want %d:\n%s", n, len(want)+len(dashboards), stdout)
 	}
 	for _, f := range want {
 		if !strings.HasSuffix(f, "_test.yaml") {
@@ -68,6 +81,26 @@ func TestGenerateExampleSpec(t *testing.T) {
 			promtool(t, dir, "check", "rules", strings.TrimSuffix(f, "_test.yaml")+".yaml")
 			promtool(t, dir, "test", "rules", f)
 		})
+	}
+}
+
+// TestGenerateProfilesURL passes --profiles-url to the dashboards and rejects a bad template.
+func TestGenerateProfilesURL(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "generate", "--spec", exampleSpec, "--out", out, "--profiles-url", "https://pyroscope.example/explore?app=${job}")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	red, err := os.ReadFile(filepath.Join(out, "dashboards", "service-red.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(red, []byte("https://pyroscope.example/explore?app=${job}")) {
+		t.Error("service-red.json lacks the profiles URL given with --profiles-url")
+	}
+	code, _, stderr = runCLI(t, "generate", "--spec", exampleSpec, "--out", t.TempDir(), "--profiles-url", "::bad")
+	if code != exitFail || !strings.Contains(stderr, "WithProfilesURL") {
+		t.Fatalf("bad --profiles-url: exit %d, stderr %q", code, stderr)
 	}
 }
 
