@@ -181,10 +181,16 @@ func TestNoAllocsAddedOverBufconn(t *testing.T) {
 	unary, msg := measure(true)
 	t.Logf("allocations per unary call: %v with pass-through interceptors, %v with perfobs; per stream message: %v and %v", bareUnary, unary, bareMsg, msg)
 	// AllocsPerRun truncates the mean; gRPC's own count wobbles by one with its buffer pools.
-	if unary > bareUnary+1 {
+	// Under the race detector sync.Pool drops a quarter of what it is given, so the shard tokens
+	// of the two interceptors cost half an allocation per call on average.
+	slack := 1.0
+	if raceEnabled {
+		slack = 2
+	}
+	if unary > bareUnary+slack {
 		t.Errorf("interceptors add %v allocations per unary call", unary-bareUnary)
 	}
-	if msg > bareMsg+1 {
+	if msg > bareMsg+slack {
 		t.Errorf("interceptors add %v allocations per stream message", msg-bareMsg)
 	}
 }

@@ -49,11 +49,14 @@ func (r *Recorder) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 }
 
 // startClientSpan starts the client span of a call to fullMethod and returns ctx with the span
-// and with outgoing metadata that carries its context: a copy of ctx's outgoing metadata (which
-// must not be changed in place) with the propagator's fields added.
+// and with outgoing metadata that carries its context: ctx's outgoing metadata (of which
+// metadata.FromOutgoingContext returns a copy: the caller's is never changed) with the
+// propagator's fields set.
 func (r *Recorder) startClientSpan(ctx context.Context, fullMethod string) (context.Context, trace.Span) {
-	md, _ := metadata.FromOutgoingContext(ctx)
-	md = md.Copy()
+	md, ok := metadata.FromOutgoingContext(ctx)
+	if !ok {
+		md = make(metadata.MD, 2) // traceparent, and baggage when there is some
+	}
 	ctx, span := r.cfg.Tracer.StartRPCClient(ctx, md, fullMethod)
 	return metadata.NewOutgoingContext(ctx, md), span
 }

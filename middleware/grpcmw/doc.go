@@ -55,10 +55,36 @@
 // recorded. runtime.Goexit in a handler is recorded like a panic. Interceptors chained before
 // this package's are outside the measured time; calls they reject are not recorded.
 //
+// # Tracing, exemplars and native histograms
+//
+// With middleware.WithTracerProvider, the server interceptors start a server span for each call
+// and the client interceptors a client span, both named by the method ("pkg.Service/Method",
+// the rpc_method value) and carrying the semantic-convention attributes rpc.system.name "grpc",
+// rpc.method and rpc.response.status_code. The client writes the span's W3C trace context
+// (traceparent, tracestate) and the context's baggage into the call's outgoing metadata, on a
+// copy: the caller's metadata is never changed; the server continues that trace and hands the
+// handler a context with its span and the caller's baggage (a stream handler gets the stream
+// wrapped, so that its Context has them). middleware.WithPropagator replaces the W3C propagators.
+// Spans fail as the metrics' error_type says: a client span on every status but OK, a server
+// span on the server-fault codes, and on a panic with error.type "panic" (the panic value is not
+// on the span: the interceptor does not recover it); an error is recorded on the span as an
+// exception event. A call to an UnknownServiceHandler gets a span named
+// "grpc", with rpc.method "_OTHER" and the client's method in rpc.method_original, so that callers
+// cannot mint span names. Methods that WithMethodFilter leaves out get no span either.
+//
+// A sampled call attaches its trace_id and span_id to its duration observation as an exemplar
+// (one per bucket, replaced at most every 100 ms); unsampled calls attach none. A handler serving
+// OpenMetrics (promhttp with EnableOpenMetrics, or the facade's MetricsHandler) exposes them.
+// The facade's obs.MiddlewareOptions() carries its tracer provider, so interceptors made with
+// them trace when the facade does. middleware.WithNativeHistograms adds native buckets beside
+// the classic ones to every histogram of this package; a Recorder with the other setting on the
+// same registry is refused by New.
+//
 // # Streams
 //
 // A server stream is measured from the interceptor to the handler's return, so the duration
-// covers the whole stream; the stream is not wrapped and messages cost nothing. A client stream is
+// covers the whole stream; without tracing the stream is not wrapped and messages cost nothing
+// (with tracing, the wrapper only replaces Context). A client stream is
 // recorded once, at its first terminal event: RecvMsg returning io.EOF or an error, the single
 // response of a client-streaming call, SendMsg failing, or the call's context being cancelled or
 // timing out (watched with context.AfterFunc: no goroutine runs until the context ends). A stream
@@ -75,6 +101,14 @@
 // (context.AfterFunc's registration), and nothing per message. The stats handlers cost one
 // allocation per call (the call's state, which is also its context) and three uncontended atomic
 // adds per message; gRPC itself allocates an event per message for any stats handler.
+//
+// Tracing costs what the OpenTelemetry SDK costs for a span, plus its propagation: with the
+// SDK's tracer and a sampled call, about 10 allocations for a unary server call and 15 for a
+// client call (8 and 13 when the call is not sampled: the span context still travels), and a
+// few microseconds (BenchmarkUnaryInterceptors); a traced server stream adds its wrapper. Over a
+// real connection gRPC itself allocates a few more to send and parse the extra metadata. The
+// server reads only the propagator's keys from the incoming metadata, not a copy of all of it.
+// Nothing of this runs without WithTracerProvider: the costs above stay as they are.
 //
 // # Registries
 //

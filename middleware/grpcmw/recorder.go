@@ -35,7 +35,8 @@ type Recorder struct {
 //
 // Of the middleware options, the gRPC interceptors use WithRegisterer, WithDurationBuckets,
 // WithSizeBuckets (message sizes; it needs WithBodySizes to pass validation), WithLabelCap
-// (rpc_method), WithMethodFilter and WithLogger; the HTTP-only options are accepted and ignored.
+// (rpc_method), WithMethodFilter, WithLogger, WithNativeHistograms, WithTracerProvider and
+// WithPropagator; the HTTP-only options are accepted and ignored.
 func New(opts ...middleware.Option) (*Recorder, error) {
 	cfg, err := instrument.NewConfig(opts)
 	if err != nil {

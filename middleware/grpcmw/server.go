@@ -117,13 +117,35 @@ func (s *tracedServerStream) Context() context.Context { return s.ctx }
 // not have: its span is named "grpc", with rpc.method "_OTHER" and the name the client sent in
 // rpc.method_original, so that callers cannot create span names at will.
 func (r *Recorder) startServerSpan(ctx context.Context, fullMethod string, unknown bool) (context.Context, trace.Span) {
-	md, _ := metadata.FromIncomingContext(ctx)
+	carrier := &incomingCarrier{ctx: ctx}
 	if unknown {
-		return r.cfg.Tracer.StartServer(ctx, tracing.MultiMapCarrier(md), catalog.RPCSystemGRPC,
-			semconv.RPCSystemNameGRPC, semconv.RPCMethodKey.String(catalog.OtherValue),
-			semconv.RPCMethodOriginal(methodLabel(fullMethod)))
+		return r.cfg.Tracer.StartServer(ctx, carrier, catalog.RPCSystemGRPC, semconv.RPCSystemNameGRPC,
+			semconv.RPCMethodKey.String(catalog.OtherValue), semconv.RPCMethodOriginal(methodLabel(fullMethod)))
 	}
-	return r.cfg.Tracer.StartRPCServer(ctx, md, fullMethod)
+	name := methodLabel(fullMethod)
+	return r.cfg.Tracer.StartServer(ctx, carrier, name, semconv.RPCSystemNameGRPC, semconv.RPCMethod(name))
+}
+
+// incomingCarrier is a propagation.TextMapCarrier over a call's incoming metadata that reads the
+// keys the propagator asks for (traceparent, tracestate, baggage) one at a time, where
+// metadata.FromIncomingContext would copy every key and value of the call.
+type incomingCarrier struct{ ctx context.Context }
+
+// Get returns the first value of key.
+func (c *incomingCarrier) Get(key string) string {
+	if v := metadata.ValueFromIncomingContext(c.ctx, key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Set does nothing: incoming metadata is read only.
+func (c *incomingCarrier) Set(string, string) {}
+
+// Keys lists the metadata keys.
+func (c *incomingCarrier) Keys() []string {
+	md, _ := metadata.FromIncomingContext(c.ctx)
+	return tracing.MultiMapCarrier(md).Keys()
 }
 
 // serverDone ends the call's span, when there is one, and records the call: a panic fails the
