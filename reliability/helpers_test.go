@@ -35,6 +35,7 @@ import (
 var (
 	flagAttack     = flag.Int("attack", defaultAttack, "HTTP requests with random paths, methods and statuses in the cardinality attack")
 	flagGRPCAttack = flag.Int("grpc-attack", defaultGRPCAttack, "gRPC calls with random method names in the cardinality attack")
+	flagWorkers    = flag.Int("workers", defaultWorkers, "goroutines of the concurrency test, each with a new route")
 	flagCycles     = flag.Int("cycles", defaultCycles, "Start/Shutdown cycles with every feature on")
 	flagOutage     = flag.Duration("outage", time.Second, "load duration of each phase of the outage test")
 	flagRate       = flag.Int("rate", 400, "requests per second of the outage test's load")

@@ -7,5 +7,6 @@ package reliability
 const (
 	defaultAttack     = 100_000
 	defaultGRPCAttack = 100_000
+	defaultWorkers    = 1_000
 	defaultCycles     = 1_000
 )

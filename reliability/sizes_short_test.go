@@ -7,5 +7,6 @@ package reliability
 const (
 	defaultAttack     = 20_000
 	defaultGRPCAttack = 1_000
+	defaultWorkers    = 100
 	defaultCycles     = 10
 )
