@@ -112,7 +112,7 @@ func startService(t *testing.T, job string, faulty bool) *service {
 		io.WriteString(w, "fine")
 	})
 	s := &service{job: job, faulty: faulty}
-	// Every request is traced and sampled, so its duration carries a trace_id exemplar.
+	// Every request and RPC is traced and sampled, so its duration carries a trace_id exemplar.
 	tp := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	s.app = httptest.NewServer(middleware.HTTP(mux, middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp)))
@@ -124,7 +124,7 @@ func startService(t *testing.T, job string, faulty bool) *service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(middleware.WithRegisterer(reg))))
+	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp))))
 	testpb.RegisterTestServiceServer(s.grpcSrv, testRPCServer{faulty: faulty})
 	served := make(chan struct{})
 	go func() {
@@ -473,8 +473,7 @@ slos:
 					continue
 				}
 				for _, q := range promTargets(t, *item.Panel) {
-					// grpcmw does not trace yet: only the HTTP histograms carry exemplars.
-					if !deref(q.Exemplar) || !strings.Contains(q.Expr, httpServer.name) {
+					if !deref(q.Exemplar) {
 						continue
 					}
 					checked++
@@ -485,8 +484,9 @@ slos:
 				}
 			}
 		}
-		if checked != 3 {
-			t.Errorf("checked %d HTTP latency queries for exemplars, want 3", checked)
+		// HTTP: latency percentiles, heatmap, p99 by route; gRPC: p99 by method, percentiles.
+		if checked != 5 {
+			t.Errorf("checked %d latency queries for exemplars, want 5", checked)
 		}
 	})
 
