@@ -1,0 +1,102 @@
+package instrument_test
+
+import (
+	"bytes"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/internal/instrument"
+	"github.com/perfobs/perfobs-go/leaktest"
+)
+
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
+
+// TestLabelCapUnderConcurrency admits values from many goroutines: exactly Max distinct values
+// survive, every other call collapses, and the counter equals the collapsed calls.
+func TestLabelCapUnderConcurrency(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	overflow, err := instrument.NewOverflowCounter(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	c := &instrument.LabelCap{Metric: "m", Label: "l", Max: 50, Overflow: overflow,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		admitted  = map[string]bool{}
+		collapsed int
+	)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				v := c.Admit("v" + strconv.Itoa(g*100+i))
+				mu.Lock()
+				if v == catalog.OtherValue {
+					collapsed++
+				} else {
+					admitted[v] = true
+				}
+				mu.Unlock()
+			}
+		}(g)
+	}
+	wg.Wait()
+	if len(admitted) != 50 || collapsed != 1600-50 {
+		t.Fatalf("admitted %d distinct values and collapsed %d calls, want 50 and 1550", len(admitted), collapsed)
+	}
+	for v := range admitted { // known values stay admitted after the cap is reached
+		if got := c.Admit(v); got != v {
+			t.Fatalf("known value %q now collapses to %q", v, got)
+		}
+	}
+	if got := testutil.ToFloat64(overflow.WithLabelValues("m", "l")); got != 1550 {
+		t.Fatalf("overflow counter %v, want 1550", got)
+	}
+	if n := strings.Count(logs.String(), "label cap reached"); n != 1 {
+		t.Fatalf("%d log lines, want 1 (rate-limited)", n)
+	}
+}
+
+func TestRegisterOrReuse(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a := prometheus.NewCounter(prometheus.CounterOpts{Name: "x_total", Help: "x"})
+	b := prometheus.NewCounter(prometheus.CounterOpts{Name: "x_total", Help: "x"})
+	got, err := instrument.RegisterOrReuse(reg, a)
+	if err != nil || got != a {
+		t.Fatalf("first registration: %v", err)
+	}
+	got, err = instrument.RegisterOrReuse(reg, b)
+	if err != nil || got != a {
+		t.Fatalf("second registration must return the first collector, got err %v", err)
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "x_total", Help: "x"})
+	if _, err := instrument.RegisterOrReuse(reg, g); err == nil {
+		t.Fatal("a collector of another type under the same name must be an error")
+	}
+}
+
+func TestNewConfigDefaults(t *testing.T) {
+	cfg, err := instrument.NewConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Registerer != prometheus.DefaultRegisterer || cfg.LabelCap != instrument.DefaultLabelCap || cfg.Logger == nil ||
+		len(cfg.DurationBuckets) != len(catalog.DefaultDurationBuckets()) {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	_, err = instrument.NewConfig([]instrument.Option{instrument.WithLabelCap(0), instrument.WithDurationBuckets(3, 2)})
+	if err == nil || !strings.Contains(err.Error(), "WithLabelCap") || !strings.Contains(err.Error(), "WithDurationBuckets") {
+		t.Fatalf("want both invalid options named, got %v", err)
+	}
+}
