@@ -78,45 +78,22 @@ func (grpcService) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, s
 	return nil
 }
 
-// driveGRPC is open model like drive: four in five calls are unary lookups, one in five a
-// 5-message stream read to its end.
+// driveGRPC sends rate calls per second (see openLoop): four in five are unary lookups, one in
+// five a 5-message stream read to its end.
 func driveGRPC(ctx context.Context, c testpb.TestServiceClient, rate int) {
-	if rate <= 0 {
-		return
-	}
-	inflight := make(chan struct{}, 256)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
 	stream := &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 64}, {Size: 64}, {Size: 64}, {Size: 64}, {Size: 64}}}
-	for {
-		select {
-		case <-ctx.Done():
+	openLoop(ctx, rate, func() {
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if rand.IntN(5) > 0 {
+			c.UnaryCall(callCtx, &testpb.SimpleRequest{ResponseSize: int32(rand.IntN(512))})
 			return
-		case <-tick.C:
 		}
-		select {
-		case inflight <- struct{}{}:
-		default:
-			continue
+		st, err := c.StreamingOutputCall(callCtx, stream)
+		if err != nil {
+			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-inflight }()
-			callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			if rand.IntN(5) > 0 {
-				c.UnaryCall(callCtx, &testpb.SimpleRequest{ResponseSize: int32(rand.IntN(512))})
-				return
-			}
-			st, err := c.StreamingOutputCall(callCtx, stream)
-			if err != nil {
-				return
-			}
-			for st.RecvMsg(new(testpb.StreamingOutputCallResponse)) == nil {
-			}
-		}()
-	}
+		for st.RecvMsg(new(testpb.StreamingOutputCallResponse)) == nil {
+		}
+	})
 }

@@ -163,15 +163,21 @@ func routes(obs *perfobs.Observer) *http.ServeMux {
 	return mux
 }
 
-// drive sends rate requests per second, spread over the routes, until ctx is done. It is open
-// model: requests start on schedule whether or not earlier ones finished, up to a bound on those
-// in flight.
+// drive sends rate HTTP requests per second, spread over the routes, until ctx is done.
 func drive(ctx context.Context, base string, rate int) {
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	openLoop(ctx, rate, func() { send(ctx, client, base) })
+}
+
+// openLoop calls fn rate times per second, each in its own goroutine, until ctx is done, and
+// waits for the calls in flight. It is open model: calls start on schedule whether or not earlier
+// ones finished; past 256 in flight a tick is skipped rather than queued (the summary shows the
+// slowness).
+func openLoop(ctx context.Context, rate int, fn func()) {
 	if rate <= 0 {
 		return
 	}
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	defer client.CloseIdleConnections()
 	inflight := make(chan struct{}, 256)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -186,13 +192,13 @@ func drive(ctx context.Context, base string, rate int) {
 		select {
 		case inflight <- struct{}{}:
 		default:
-			continue // too many in flight: skip rather than queue (the summary shows the slowness)
+			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-inflight }()
-			send(ctx, client, base)
+			fn()
 		}()
 	}
 }
