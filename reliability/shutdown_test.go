@@ -1,0 +1,125 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/perfobs/perfobs-go/leaktest"
+	"github.com/perfobs/perfobs-go/perfobs"
+)
+
+// load sends requests through an app until stopped and keeps count of them, their errors and the
+// slowest.
+type load struct {
+	stop     chan struct{}
+	done     chan struct{}
+	ok, bad  atomic.Int64
+	mu       sync.Mutex
+	slowest  time.Duration
+	firstErr error
+}
+
+func startLoad(a *app) *load {
+	l := &load{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for {
+			select {
+			case <-l.stop:
+				return
+			default:
+			}
+			start := time.Now()
+			err := a.drive(1)
+			d := time.Since(start)
+			l.mu.Lock()
+			if d > l.slowest {
+				l.slowest = d
+			}
+			if err != nil && l.firstErr == nil {
+				l.firstErr = err
+			}
+			l.mu.Unlock()
+			if err != nil {
+				l.bad.Add(1)
+			} else {
+				l.ok.Add(1)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return l
+}
+
+func (l *load) end() {
+	close(l.stop)
+	<-l.done
+}
+
+// TestShutdownBoundedWhenBackendsHang points profiling, tracing and the OTLP metrics push at
+// servers that accept connections and never answer. Shutdown with a 2 s context returns within
+// 2.5 s with the context's error; a second Shutdown returns at once; the service answered every
+// request meanwhile, none slowly; nothing panicked, and no goroutine is left in the end.
+func TestShutdownBoundedWhenBackendsHang(t *testing.T) {
+	leaktest.Check(t, leaktest.WithTimeout(15*time.Second))
+	pyroscope, otlp := newBlackHole(t), newBlackHole(t)
+	obs, err := perfobs.Start(context.Background(), everyFeature("hang", "http://"+pyroscope.addr(), "http://"+otlp.addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := startApp(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	l := startLoad(a)
+	time.Sleep(1500 * time.Millisecond) // an upload and a push are stuck by now
+	if pyroscope.accepted.Load() == 0 || otlp.accepted.Load() == 0 {
+		t.Errorf("the black holes accepted %d (pyroscope) and %d (OTLP) connections: nothing was stuck",
+			pyroscope.accepted.Load(), otlp.accepted.Load())
+	}
+
+	servedBefore := l.ok.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = obs.Shutdown(ctx)
+	took := time.Since(start)
+	servedDuring := l.ok.Load() - servedBefore
+	t.Logf("Shutdown took %v: %v", took, err)
+	if took > 2500*time.Millisecond {
+		t.Errorf("Shutdown(2 s context) took %v, want at most 2.5 s", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want an error that is context.DeadlineExceeded", err)
+	}
+
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	start = time.Now()
+	err2 := obs.Shutdown(ctx2)
+	again := time.Since(start)
+	t.Logf("second Shutdown took %v: %v", again, err2)
+	if again > 100*time.Millisecond {
+		t.Errorf("second Shutdown took %v, want it at once", again)
+	}
+	if err2 == nil {
+		t.Error("second Shutdown = nil, want the first's error")
+	}
+
+	l.end()
+	t.Logf("load: %d requests answered (%d during Shutdown), %d failed, slowest %v", l.ok.Load(), servedDuring, l.bad.Load(), l.slowest)
+	if l.bad.Load() != 0 {
+		t.Errorf("%d requests failed, first: %v", l.bad.Load(), l.firstErr)
+	}
+	if servedDuring == 0 {
+		t.Error("the service answered no request during Shutdown")
+	}
+	if l.slowest > 500*time.Millisecond {
+		t.Errorf("slowest request took %v", l.slowest)
+	}
+}
