@@ -34,6 +34,20 @@
 // service and tier labels, a summary, a description with the current burn rate, and the
 // runbook and dashboard links of the spec.
 //
+// # Native histograms
+//
+// A spec with histograms: native writes the same rules over the native series of the duration
+// histograms, for services instrumented with middleware.WithNativeHistograms and a Prometheus
+// started with --enable-feature=native-histograms (Prometheus 2.x then drops the classic
+// _bucket, _count and _sum series of those histograms). Requests are
+// sum(histogram_count(rate(H[w]))), errors the same over error_type!="", and requests within a
+// latency threshold T are histogram_fraction(0, T, sum(rate(H[w]))) * histogram_count(...) of the
+// same sum. That count is exact only when T is a native bucket boundary, a power of 2^(1/8)
+// seconds (250ms, 500ms, 1s, 2s, and 7 boundaries between each power of two), so NewModel refuses
+// any other threshold in native mode (ErrNotABucket) and names the nearest boundaries. The
+// native SLO rules come without promtool tests (promtool 2.42 cannot write native samples); an
+// end-to-end test against a real Prometheus proves them.
+//
 // The Go runtime alerts watch goroutine growth, memory near GOMEMLIMIT and a live heap growing
 // toward it within 4h (both silent when no limit is set), the GC's CPU share and scheduler
 // latency, with thresholds the spec can tune.

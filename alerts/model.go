@@ -53,6 +53,9 @@ type Model struct {
 	// the alert may fire.
 	MinRequests float64
 	Buckets     []float64
+	// Histograms is HistogramsClassic or HistogramsNative: which series of the duration
+	// histograms the rules read.
+	Histograms string
 	// Windows are the burn-rate alert windows, from Policy(Period).
 	Windows []AlertWindow
 	SLOs    []SLO
@@ -70,7 +73,8 @@ type SLO struct {
 	Protocol string
 	// Objective is a ratio in (0, 1): 99.9 in the spec is 0.999 here.
 	Objective float64
-	// Threshold is the latency bound in seconds (latency SLOs only); a bucket boundary.
+	// Threshold is the latency bound in seconds (latency SLOs only); a bucket boundary (a native
+	// one with HistogramsNative).
 	Threshold float64
 	// Routes (HTTP) or Methods (gRPC) restrict the SLO to some endpoints; empty means all.
 	Routes       []string
@@ -132,6 +136,7 @@ func NewModel(s *Spec) (*Model, error) {
 		DashboardURL: s.DashboardURL,
 		MinRequests:  DefaultMinRequests,
 		Buckets:      catalog.DefaultDurationBuckets(),
+		Histograms:   HistogramsClassic,
 	}
 	switch {
 	case s.FieldLine["version"] == 0:
@@ -160,7 +165,7 @@ func NewModel(s *Spec) (*Model, error) {
 	if s.FieldLine["window"] == 0 {
 		m.Period = DefaultWindow
 	} else if s.Window < MinWindow || s.Window > MaxWindow {
-		ps.addf(line("window"), "window", ErrInvalidValue, "%s: must be from 7d (the slowest ticket alert looks at 3d) to 365d", promDuration(s.Window))
+		ps.addf(line("window"), "window", ErrInvalidValue, "%s: must be from 7d (the slowest ticket alert looks at 3d) to 365d", PromDuration(s.Window))
 	}
 	if m.Tier == "" {
 		m.Tier = DefaultTier
@@ -191,6 +196,13 @@ func NewModel(s *Spec) (*Model, error) {
 			}
 		}
 	}
+	switch s.Histograms {
+	case "", HistogramsClassic:
+	case HistogramsNative:
+		m.Histograms = HistogramsNative
+	default:
+		ps.addf(line("histograms"), "histograms", ErrInvalidValue, "%q: want classic or native", s.Histograms)
+	}
 	for _, u := range []struct{ field, url string }{{"runbook_url", s.RunbookURL}, {"dashboard_url", s.DashboardURL}} {
 		checkURL(ps, line(u.field), u.field, u.url)
 	}
@@ -208,7 +220,7 @@ func NewModel(s *Spec) (*Model, error) {
 			ps.addf(spec.Line, path+".name", ErrDuplicate, "%q already used on line %d", spec.Name, prev)
 		}
 		names[spec.Name] = spec.Line
-		m.SLOs = append(m.SLOs, sloModel(ps, path, spec, m.Buckets))
+		m.SLOs = append(m.SLOs, sloModel(ps, path, spec, m.Buckets, m.Native()))
 	}
 	if err := ps.err(); err != nil {
 		return nil, err
@@ -252,7 +264,7 @@ func runtimeModel(ps *problems, rs *RuntimeSpec) *RuntimeModel {
 	return &rt
 }
 
-func sloModel(ps *problems, path string, s SLOSpec, buckets []float64) SLO {
+func sloModel(ps *problems, path string, s SLOSpec, buckets []float64, native bool) SLO {
 	line := func(key string) int {
 		if l := s.FieldLine[key]; l > 0 {
 			return l
@@ -288,12 +300,21 @@ func sloModel(ps *problems, path string, s SLOSpec, buckets []float64) SLO {
 		}
 	case KindLatency:
 		out.Threshold = s.Threshold.Seconds()
-		if s.FieldLine["threshold"] == 0 {
+		switch {
+		case s.FieldLine["threshold"] == 0 && native:
+			ps.addf(s.Line, path+".threshold", ErrRequired, "latency SLOs need a threshold, a native bucket boundary such as 250ms, 500ms, 1s or 2s")
+		case s.FieldLine["threshold"] == 0:
 			ps.addf(s.Line, path+".threshold", ErrRequired, "latency SLOs need a threshold, one of the buckets %s", bucketList(buckets))
-		} else if s.Threshold > 0 && !onBucket(out.Threshold, buckets) {
-			ps.addf(line("threshold"), path+".threshold", ErrNotABucket, "%s: the latency threshold must be one of the buckets %s", s.Threshold, bucketList(buckets))
-		} else if s.Threshold <= 0 {
+		case s.Threshold <= 0:
 			ps.addf(line("threshold"), path+".threshold", ErrInvalidValue, "%s: must be positive", s.Threshold)
+		case native:
+			b, ok := nativeBoundary(out.Threshold)
+			if !ok {
+				ps.addf(line("threshold"), path+".threshold", ErrNotABucket, "%s: %s", s.Threshold, nativeThresholdProblem(out.Threshold))
+			}
+			out.Threshold = b
+		case !onBucket(out.Threshold, buckets):
+			ps.addf(line("threshold"), path+".threshold", ErrNotABucket, "%s: the latency threshold must be one of the buckets %s", s.Threshold, bucketList(buckets))
 		}
 	case "":
 		ps.addf(s.Line, path+".kind", ErrRequired, "want availability or latency")

@@ -66,18 +66,27 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 	metric := metricOf(s)
 	sel := selector(m, s)
 	reqExpr := func(w string) string {
+		if m.Native() {
+			return nativeRequests(by, metric, sel, w)
+		}
 		return fmt.Sprintf("sum%s (rate(%s_count%s[%s]))", by, metric, sel, w)
 	}
 	badExpr := func(w string) string {
+		if s.Kind == KindLatency && m.Native() {
+			return nativeSlow(by, metric, sel, w, s.Threshold)
+		}
 		if s.Kind == KindLatency {
 			le := selector(m, s, "le=~"+strconv.Quote(leRegex(s.Threshold)))
 			return fmt.Sprintf("clamp_min(\n  %s\n  -\n  sum%s (rate(%s_bucket%s[%s])),\n  0\n)", reqExpr(w), by, metric, le, w)
 		}
 		errSel := selector(m, s, catalog.LabelErrorType+`!=""`)
+		if m.Native() {
+			return fmt.Sprintf("(\n  %s\n  or\n  0 * %s\n)", nativeRequests(by, metric, errSel, w), reqExpr(w))
+		}
 		return fmt.Sprintf("(\n  sum%s (rate(%s_count%s[%s]))\n  or\n  0 * %s\n)", by, metric, errSel, w, reqExpr(w))
 	}
 	for _, w := range sloWindows(m) {
-		ws := promDuration(w)
+		ws := PromDuration(w)
 		if w == 5*time.Minute || isLong(m, w) {
 			g.Rules = append(g.Rules, Rule{Record: catalog.SLORequestsRate + ws, Expr: reqExpr(ws), Labels: maps.Clone(static)})
 		}
@@ -90,8 +99,8 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 			Labels: maps.Clone(static),
 		})
 	}
-	period := promDuration(m.Period)
-	budget := formatFloat(s.ErrorBudget())
+	period := PromDuration(m.Period)
+	budget := FormatFloat(s.ErrorBudget())
 	g.Rules = append(g.Rules,
 		Rule{
 			Record: catalog.SLOErrorRatioPeriod,
@@ -101,7 +110,7 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 		},
 		Rule{
 			Record: catalog.SLOObjective,
-			Expr:   fmt.Sprintf("0 * %s5m%s + %s", catalog.SLORequestsRate, id, formatFloat(s.Objective)),
+			Expr:   fmt.Sprintf("0 * %s5m%s + %s", catalog.SLORequestsRate, id, FormatFloat(s.Objective)),
 			Labels: maps.Clone(static),
 		},
 		Rule{
@@ -116,14 +125,14 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 			if w.Severity != sev {
 				continue
 			}
-			long, short := promDuration(w.Long), promDuration(w.Short)
-			factor := formatFloat(w.Factor)
+			long, short := PromDuration(w.Long), PromDuration(w.Short)
+			factor := FormatFloat(w.Factor)
 			cond := fmt.Sprintf("  %s%s%s / %s > %s\n  and\n  %s%s%s / %s > %s",
 				catalog.SLOErrorRatioRate, long, id, budget, factor,
 				catalog.SLOErrorRatioRate, short, id, budget, factor)
 			if m.MinRequests > 0 {
 				cond += fmt.Sprintf("\n  and\n  %s%s%s * %d >= %s",
-					catalog.SLORequestsRate, long, id, int64(w.Long/time.Second), formatFloat(m.MinRequests))
+					catalog.SLORequestsRate, long, id, int64(w.Long/time.Second), FormatFloat(m.MinRequests))
 			}
 			pairs = append(pairs, "(\n"+cond+"\n)")
 		}
@@ -141,10 +150,14 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 	if len(s.Routes) > 0 || len(s.Methods) > 0 {
 		noData = selector(m, SLO{Protocol: s.Protocol})
 	}
+	series := metric + "_count"
+	if m.Native() {
+		series = metric
+	}
 	g.Rules = append(g.Rules, Rule{
 		Alert: catalog.AlertSLONoData,
-		Expr: fmt.Sprintf("count%s (present_over_time(%s_count%s[%s]))\nunless\ncount%s (present_over_time(%s_count%s[%s]))",
-			by, metric, noData, promDuration(noDataLookback), by, metric, noData, promDuration(noDataGap)),
+		Expr: fmt.Sprintf("count%s (present_over_time(%s%s[%s]))\nunless\ncount%s (present_over_time(%s%s[%s]))",
+			by, series, noData, PromDuration(noDataLookback), by, series, noData, PromDuration(noDataGap)),
 		Labels:      alertLabels(m, s.Name, SeverityTicket),
 		Annotations: noDataAnnotations(m, s, serviceText(m)),
 	})
@@ -260,8 +273,9 @@ func leRegex(t float64) string {
 	return strings.Join(q, "|")
 }
 
-// formatFloat writes f with at most 12 significant digits, so 1-0.999 prints as 0.001.
-func formatFloat(f float64) string {
+// FormatFloat writes f with at most 12 significant digits, so 1-0.999 prints as 0.001, as the
+// rules and the dashboards write objectives, budgets and factors.
+func FormatFloat(f float64) string {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 12, 64), 64)
 	return strconv.FormatFloat(r, 'g', -1, 64)
 }
@@ -278,18 +292,18 @@ func objectiveText(m *Model, s SLO) string {
 	if len(s.Methods) > 0 {
 		what += " to " + strings.Join(s.Methods, ", ")
 	}
-	obj := formatFloat(s.Objective*100) + "%"
+	obj := FormatFloat(s.Objective*100) + "%"
 	if s.Kind == KindLatency {
-		return fmt.Sprintf("%s of %s finish within %s over %s", obj, what, secondsText(s.Threshold), promDuration(m.Period))
+		return fmt.Sprintf("%s of %s finish within %s over %s", obj, what, secondsText(s.Threshold), PromDuration(m.Period))
 	}
-	return fmt.Sprintf("%s of %s succeed over %s", obj, what, promDuration(m.Period))
+	return fmt.Sprintf("%s of %s succeed over %s", obj, what, PromDuration(m.Period))
 }
 
 func secondsText(s float64) string {
 	if s < 1 {
-		return formatFloat(s*1000) + "ms"
+		return FormatFloat(s*1000) + "ms"
 	}
-	return formatFloat(s) + "s"
+	return FormatFloat(s) + "s"
 }
 
 // burnAnnotations writes the annotations of a burn-rate alert; value is the text that shows the
@@ -315,7 +329,7 @@ func noDataAnnotations(m *Model, s SLO, service string) map[string]string {
 		"summary": fmt.Sprintf("%s: SLO %s has no data", service, s.Name),
 		"description": fmt.Sprintf("%s had %s series within the last %s but none within the last %s: "+
 			"the service, its scrape or its metrics are gone, so the SLO cannot be measured.%s",
-			service, metricOf(s), promDuration(noDataLookback), promDuration(noDataGap), descSuffix(s)),
+			service, metricOf(s), PromDuration(noDataLookback), PromDuration(noDataGap), descSuffix(s)),
 	}
 	links(a, m, s, service)
 	return a

@@ -33,7 +33,7 @@ func TestPolicyFactors(t *testing.T) {
 		{90 * day, []float64{43.2, 18, 9, 3}},
 	}
 	for _, tt := range tests {
-		t.Run(promDuration(tt.period), func(t *testing.T) {
+		t.Run(PromDuration(tt.period), func(t *testing.T) {
 			ws := Policy(tt.period)
 			var got []float64
 			for _, w := range ws {
@@ -44,7 +44,7 @@ func TestPolicyFactors(t *testing.T) {
 			}
 			want := []string{"page 1h 5m", "page 6h 30m", "ticket 1d 2h", "ticket 3d 6h"}
 			for i, w := range ws {
-				if g := fmt.Sprintf("%s %s %s", w.Severity, promDuration(w.Long), promDuration(w.Short)); g != want[i] {
+				if g := fmt.Sprintf("%s %s %s", w.Severity, PromDuration(w.Long), PromDuration(w.Short)); g != want[i] {
 					t.Errorf("window %d = %s, want %s", i, g, want[i])
 				}
 			}

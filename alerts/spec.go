@@ -32,6 +32,8 @@ const SpecVersion = 1
 //	dashboard_url: https://grafana.example.com/d/perfobs-slo?var-service={service}
 //	min_requests: 100              # requests a long window must hold before its alert fires
 //	buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5]  # only when the service uses its own buckets
+//	histograms: classic            # or native: the service uses middleware.WithNativeHistograms and
+//	                               # Prometheus runs with --enable-feature=native-histograms
 //	runtime:                       # Go runtime alerts (on by default)
 //	  goroutines_min: 500
 //	  goroutine_growth_per_hour: 250
@@ -62,6 +64,7 @@ type Spec struct {
 	DashboardURL string
 	MinRequests  *float64
 	Buckets      []float64
+	Histograms   string // HistogramsClassic, HistogramsNative or "" (classic)
 	Runtime      *RuntimeSpec
 	SLOs         []SLOSpec
 
@@ -231,6 +234,8 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 			s.MinRequests = &f
 		case "buckets":
 			s.Buckets = r.floats(v, key)
+		case "histograms":
+			s.Histograms = r.str(v, key)
 		case "runtime":
 			s.Runtime = r.runtime(v, key)
 		case "slos":

@@ -48,8 +48,9 @@ func roundFactor(f float64) float64 {
 	return r
 }
 
-// promDuration formats d as Prometheus writes durations: 5m, 1h, 30d.
-func promDuration(d time.Duration) string {
+// PromDuration formats d as Prometheus writes durations, in the largest whole unit: 5m, 1h, 30d,
+// 90s, 250ms. The rules and the dashboards both write windows with it.
+func PromDuration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "0s"

@@ -86,18 +86,18 @@ func SLO(m *alerts.Model, opts ...Option) (dashboard.Dashboard, error) {
 func sloRow(bd *board, m *alerts.Model, s alerts.SLO, label string) {
 	id := []string{catalog.LabelSLO + "=" + strconv.Quote(s.Name), label + `="$` + varService + `"`}
 	rec := func(name string) string { return selector(name, id...) }
-	budget := formatFloat(s.ErrorBudget())
+	budget := alerts.FormatFloat(s.ErrorBudget())
 	burn := func(w time.Duration) string {
-		return rec(catalog.SLOErrorRatioRate+promDuration(w)) + " / " + budget
+		return rec(catalog.SLOErrorRatioRate+alerts.PromDuration(w)) + " / " + budget
 	}
-	period := promDuration(m.Period)
+	period := alerts.PromDuration(m.Period)
 	budgetSteps := steps("red", step{0, "orange"}, step{0.25, "yellow"}, step{0.5, "green"})
 
 	bd.row(fmt.Sprintf("SLO %s: %s", s.Name, objectiveText(m, s)))
 
 	bd.add(8, statHeight, statPanel("Error budget remaining",
 		fmt.Sprintf("Share of the %s error budget (%s%% of requests may fail) not yet spent over the last %s. Below 0: the SLO is missed.",
-			period, formatFloat(s.ErrorBudget()*100), period),
+			period, alerts.FormatFloat(s.ErrorBudget()*100), period),
 		units.PercentUnit, budgetSteps, query{expr: rec(catalog.SLOBudgetRemaining)}))
 	bd.add(8, statHeight, statPanel("SLI over "+period,
 		"Share of good requests over the SLO window, against the objective.", units.PercentUnit,
@@ -106,12 +106,12 @@ func sloRow(bd *board, m *alerts.Model, s alerts.SLO, label string) {
 		steps("blue"), query{expr: rec(catalog.SLOObjective)}).Decimals(3))
 
 	for _, w := range m.Windows {
-		long, short := promDuration(w.Long), promDuration(w.Short)
+		long, short := alerts.PromDuration(w.Long), alerts.PromDuration(w.Short)
 		bd.add(gridWidth/uint32(len(m.Windows)), statHeight, statPanel(
-			fmt.Sprintf("Burn rate %s / %s (%s at %sx)", long, short, w.Severity, formatFloat(w.Factor)),
+			fmt.Sprintf("Burn rate %s / %s (%s at %sx)", long, short, w.Severity, alerts.FormatFloat(w.Factor)),
 			fmt.Sprintf("How many times faster than the objective allows the budget burns over %s and %s. "+
 				"The %s alert fires when both exceed %sx (%s%% of the budget in %s).",
-				long, short, w.Severity, formatFloat(w.Factor), formatFloat(w.BudgetFraction*100), long),
+				long, short, w.Severity, alerts.FormatFloat(w.Factor), alerts.FormatFloat(w.BudgetFraction*100), long),
 			units.Short, steps("green", step{w.Factor, "red"}),
 			query{expr: burn(w.Long), legend: long}).
 			WithTarget(query{expr: burn(w.Short), legend: short}.builder("B")).
@@ -125,7 +125,7 @@ func sloRow(bd *board, m *alerts.Model, s alerts.SLO, label string) {
 	slices.Sort(windows)
 	var burns []query
 	for _, d := range slices.Compact(windows) {
-		burns = append(burns, query{expr: burn(d), legend: promDuration(d)})
+		burns = append(burns, query{expr: burn(d), legend: alerts.PromDuration(d)})
 	}
 	var factorSteps []step
 	for _, w := range m.Windows {
@@ -155,30 +155,9 @@ func objectiveText(m *alerts.Model, s alerts.SLO) string {
 	if len(s.Methods) > 0 {
 		what += " to " + strings.Join(s.Methods, ", ")
 	}
-	obj := formatFloat(s.Objective*100) + "%"
+	obj := alerts.FormatFloat(s.Objective*100) + "%"
 	if s.Kind == alerts.KindLatency {
-		return fmt.Sprintf("%s of %s within %s over %s", obj, what, strconv.FormatFloat(s.Threshold, 'g', -1, 64)+"s", promDuration(m.Period))
+		return fmt.Sprintf("%s of %s within %s over %s", obj, what, strconv.FormatFloat(s.Threshold, 'g', -1, 64)+"s", alerts.PromDuration(m.Period))
 	}
-	return fmt.Sprintf("%s of %s succeed over %s", obj, what, promDuration(m.Period))
-}
-
-// formatFloat writes f with at most 12 significant digits (1-0.999 is 0.001), as the rules do.
-func formatFloat(f float64) string {
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 12, 64), 64)
-	return strconv.FormatFloat(r, 'g', -1, 64)
-}
-
-// promDuration writes d as Prometheus does, in the largest whole unit: 5m, 1h, 3d.
-func promDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d%(24*time.Hour) == 0:
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	case d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	}
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	return fmt.Sprintf("%s of %s succeed over %s", obj, what, alerts.PromDuration(m.Period))
 }

@@ -84,7 +84,7 @@ func TestBurnRateThresholdsAreTheRules(t *testing.T) {
 	seen := 0
 	for _, p := range panels(d) {
 		for _, w := range m.Windows {
-			if !strings.HasPrefix(deref(p.Title), "Burn rate "+promDuration(w.Long)+" / ") {
+			if !strings.HasPrefix(deref(p.Title), "Burn rate "+alerts.PromDuration(w.Long)+" / ") {
 				continue
 			}
 			seen++
@@ -93,9 +93,9 @@ func TestBurnRateThresholdsAreTheRules(t *testing.T) {
 				t.Errorf("%q: thresholds %+v, want red from %g", deref(p.Title), st, w.Factor)
 			}
 			qs := promTargets(t, p)
-			if len(qs) != 2 || !strings.Contains(qs[0].Expr, "rate"+promDuration(w.Long)+"{") ||
-				!strings.Contains(qs[1].Expr, "rate"+promDuration(w.Short)+"{") {
-				t.Errorf("%q: queries %v, want the %s and %s windows", deref(p.Title), qs, promDuration(w.Long), promDuration(w.Short))
+			if len(qs) != 2 || !strings.Contains(qs[0].Expr, "rate"+alerts.PromDuration(w.Long)+"{") ||
+				!strings.Contains(qs[1].Expr, "rate"+alerts.PromDuration(w.Short)+"{") {
+				t.Errorf("%q: queries %v, want the %s and %s windows", deref(p.Title), qs, alerts.PromDuration(w.Long), alerts.PromDuration(w.Short))
 			}
 		}
 	}
