@@ -21,7 +21,11 @@
 // shipped defaults in dashboards/json/ are this package's output for the default options, and a
 // test fails when they drift.
 //
-// Every histogram query goes through one query builder (classic _bucket/_count series). A native
-// histogram mode (histogram_count, histogram_quantile over native series) belongs there and is not
-// built yet.
+// Every histogram query goes through one query builder. By default it reads the classic
+// _bucket and _count series; WithNativeHistograms (or a spec with histograms: native, in Build)
+// makes the RED dashboard read the native series instead, for a Prometheus with native
+// histograms on, which keeps only those: sum(histogram_count(rate(H[$__rate_interval]))) for
+// rates and errors, histogram_quantile over sum(rate(H[...])) for percentiles, and
+// sum(rate(H[...])) for the heatmap. The SLO dashboard reads only recording rules, which package
+// alerts writes in the same mode.
 package dashboards

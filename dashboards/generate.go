@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -26,10 +27,14 @@ const (
 )
 
 // Build returns every dashboard for a checked spec: service RED, Go runtime, and the SLO
-// dashboard of the model's SLOs (left out when the spec has none).
+// dashboard of the model's SLOs (left out when the spec has none). A spec with histograms: native
+// gets the native RED dashboard (WithNativeHistograms).
 func Build(m *alerts.Model, opts ...Option) ([]File, error) {
 	if m == nil {
 		return nil, errors.New("dashboards: Build: nil model")
+	}
+	if m.Native() {
+		opts = append(slices.Clip(opts), WithNativeHistograms())
 	}
 	files, err := specless(opts)
 	if err != nil {

@@ -24,6 +24,19 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 
 type config struct {
 	profilesURL string
+	native      bool
+}
+
+// WithNativeHistograms makes the RED dashboard read the native series of the HTTP and gRPC
+// duration histograms (histogram_count, histogram_quantile), for services instrumented with
+// middleware.WithNativeHistograms and scraped by a Prometheus with native histograms on, which
+// keeps only those series. Build turns it on by itself for a spec with histograms: native. The
+// Go runtime's scheduler latency histogram has no native series and stays classic.
+func WithNativeHistograms() Option {
+	return optionFunc(func(c *config) error {
+		c.native = true
+		return nil
+	})
 }
 
 // WithProfilesURL sets the URL template of the "Profiles" data link on the latency panels and of

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -17,8 +18,11 @@ type selectorOf struct {
 // vectorSelectors parses a PromQL expression and returns its vector selectors, in order. The
 // parser is MetricsQL's, a superset of PromQL; Prometheus itself then runs each selector and the
 // whole expression, so a query MetricsQL accepts and Prometheus refuses still fails the check.
+//
+// MetricsQL has no histogram_count or histogram_sum (native histogram functions); each becomes
+// abs, a function of one argument that it knows, for the parse only.
 func vectorSelectors(expr string) ([]selectorOf, error) {
-	e, err := metricsql.Parse(expr)
+	e, err := metricsql.Parse(nativeFuncs.ReplaceAllString(expr, "abs("))
 	if err != nil {
 		return nil, fmt.Errorf("parse %q: %w", expr, err)
 	}
@@ -43,6 +47,8 @@ func vectorSelectors(expr string) ([]selectorOf, error) {
 	}
 	return out, nil
 }
+
+var nativeFuncs = regexp.MustCompile(`\bhistogram_(count|sum)\(`)
 
 // substitute replaces Grafana's template variables ($name, ${name}, [[name]]) in a query with
 // the values Grafana would send. Longer names go first so that $__rate_interval is not read as

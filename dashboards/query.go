@@ -47,23 +47,44 @@ func sumBy(by []string, expr string) string {
 }
 
 // histogram builds the PromQL of one histogram family. It is the single place that knows how a
-// histogram is stored: classic mode reads the _bucket and _count series. A native-histogram mode
-// would replace these methods (histogram_count, histogram_quantile over the native series), and
-// every panel would follow.
+// histogram is stored: classic mode reads the _bucket and _count series; native mode reads the
+// native series (a Prometheus with native histograms on keeps only those) through
+// histogram_count and histogram_quantile, and every panel follows.
 type histogram struct {
-	name string
+	name   string
+	native bool
+}
+
+// withNative returns h reading native series when native is set.
+func (h histogram) withNative(native bool) histogram {
+	h.native = native
+	return h
+}
+
+// series is the name of the series a variable reads labels from: _count, or the native series.
+func (h histogram) series() string {
+	if h.native {
+		return h.name
+	}
+	return h.name + "_count"
 }
 
 func (h histogram) count(matchers []string) string {
-	return selector(h.name+"_count", matchers...)
+	return selector(h.series(), matchers...)
 }
 
 func (h histogram) bucket(matchers []string) string {
+	if h.native {
+		return selector(h.name, matchers...)
+	}
 	return selector(h.name+"_bucket", matchers...)
 }
 
 // rate is the per-second rate of observations, summed by the given labels.
 func (h histogram) rate(by []string, matchers []string) string {
+	if h.native {
+		return sumBy(by, "histogram_count(rate("+h.count(matchers)+"["+rateInterval+"]))")
+	}
 	return sumBy(by, "rate("+h.count(matchers)+"["+rateInterval+"])")
 }
 
@@ -76,14 +97,22 @@ func (h histogram) errorRatio(by []string, matchers []string) string {
 	return "(" + errs + " or " + total + " * 0) / " + total
 }
 
-// quantile estimates the q-quantile from the buckets.
+// quantile estimates the q-quantile from the buckets: classic buckets summed by le, or the
+// native histograms summed.
 func (h histogram) quantile(q float64, by []string, matchers []string) string {
+	if h.native {
+		return fmt.Sprintf("histogram_quantile(%g, %s)", q, sumBy(by, "rate("+h.bucket(matchers)+"["+rateInterval+"])"))
+	}
 	le := append([]string{"le"}, by...)
 	return fmt.Sprintf("histogram_quantile(%g, %s)", q, sumBy(le, "rate("+h.bucket(matchers)+"["+rateInterval+"])"))
 }
 
-// heatmap is the number of observations per bucket and interval, for a heatmap panel.
+// heatmap is what a heatmap panel shows: in classic mode the observations per bucket and
+// interval; in native mode the summed native histogram rate, which Grafana draws bucket by bucket.
 func (h histogram) heatmap(matchers []string) string {
+	if h.native {
+		return sumBy(nil, "rate("+h.bucket(matchers)+"["+rateInterval+"])")
+	}
 	return sumBy([]string{"le"}, "increase("+h.bucket(matchers)+"["+rateInterval+"])")
 }
 
@@ -93,7 +122,7 @@ func rateOf(by []string, counter string, matchers []string) string {
 }
 
 var (
-	httpServer = histogram{catalog.HTTPServerDuration}
-	rpcServer  = histogram{catalog.RPCServerDuration}
-	schedLat   = histogram{catalog.GoSchedLatencies}
+	httpServer = histogram{name: catalog.HTTPServerDuration}
+	rpcServer  = histogram{name: catalog.RPCServerDuration}
+	schedLat   = histogram{name: catalog.GoSchedLatencies}
 )
