@@ -37,7 +37,7 @@ var (
 	flagGRPCAttack = flag.Int("grpc-attack", defaultGRPCAttack, "gRPC calls with random method names in the cardinality attack")
 	flagWorkers    = flag.Int("workers", defaultWorkers, "goroutines of the concurrency test, each with a new route")
 	flagCycles     = flag.Int("cycles", defaultCycles, "Start/Shutdown cycles with every feature on")
-	flagOutage     = flag.Duration("outage", time.Second, "load duration of each phase of the outage test")
+	flagOutage     = flag.Duration("outage", defaultOutage, "load duration of each phase of the outage test")
 	flagRate       = flag.Int("rate", 400, "requests per second of the outage test's load")
 )
 
