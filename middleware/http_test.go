@@ -161,8 +161,17 @@ func TestRealServerPanicAndHijack(t *testing.T) {
 	if resp.StatusCode != 101 {
 		t.Fatalf("status %d, want 101 written on the hijacked connection", resp.StatusCode)
 	}
+	// The client can read the response before the handler returns and is recorded: wait for it.
+	wants := []string{key("GET", "/abort", "500", "http", "aborted"), key("GET", "/ws", "", "http", "")}
 	got := gather(t, reg, durationName)
-	for _, want := range []string{key("GET", "/abort", "500", "http", "aborted"), key("GET", "/ws", "", "http", "")} {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if got[wants[0]].count == 1 && got[wants[1]].count == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+		got = gather(t, reg, durationName)
+	}
+	for _, want := range wants {
 		if got[want].count != 1 {
 			t.Errorf("missing %s in %v", want, keys(got))
 		}
