@@ -88,9 +88,10 @@ func nativeRequests(by, metric, sel, w string) string {
 // nativeSlow is the rate of requests slower than threshold: all requests less those within it,
 // histogram_fraction(0, threshold) of them. histogram_fraction of a window without requests is NaN,
 // which would poison every sum over time: such a window answers 0 instead, as the classic rules do.
+// The whole is in parentheses, since the error ratio divides it.
 func nativeSlow(by, metric, sel, w string, threshold float64) string {
 	req := nativeRequests(by, metric, sel, w)
 	x := histogramRate(by, metric, sel, w)
-	return fmt.Sprintf("(\n  clamp_min(\n    %s\n    -\n    histogram_fraction(0, %s, %s) * histogram_count(%s),\n    0\n  )\n  and\n  %s > 0\n)\nor\n0 * %s",
+	return fmt.Sprintf("(\n  (\n    clamp_min(\n      %s\n      -\n      histogram_fraction(0, %s, %s) * histogram_count(%s),\n      0\n    )\n    and\n    %s > 0\n  )\n  or\n  0 * %s\n)",
 		req, strconv.FormatFloat(threshold, 'g', -1, 64), x, x, req, req)
 }

@@ -107,7 +107,7 @@ func TestNativeRenderedRules(t *testing.T) {
 		{1, []string{
 			`histogram_fraction(0, 0.25, sum (rate(http_server_request_duration_seconds{job="checkout",http_route=~"/cart|/cart/\\{id\\}"}[30m]))) * histogram_count(sum (rate(http_server_request_duration_seconds{job="checkout",http_route=~"/cart|/cart/\\{id\\}"}[30m])))`,
 			`and
-  sum (histogram_count(rate(http_server_request_duration_seconds{job="checkout",http_route=~"/cart|/cart/\\{id\\}"}[5m]))) > 0`,
+    sum (histogram_count(rate(http_server_request_duration_seconds{job="checkout",http_route=~"/cart|/cart/\\{id\\}"}[5m]))) > 0`,
 			`of HTTP requests to /cart, /cart/{id} finish within 250ms over 30d`,
 		}},
 		{2, []string{

@@ -86,7 +86,9 @@ func (r testRPCServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest)
 	return &testpb.SimpleResponse{}, nil
 }
 
-func startService(t *testing.T, job string, faulty bool) *service {
+// startService starts the service of job; extra options go to both the HTTP middleware and the
+// gRPC interceptor (the native-histogram test adds middleware.WithNativeHistograms).
+func startService(t *testing.T, job string, faulty bool, extra ...middleware.Option) *service {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	if err := runtimemetrics.Register(reg, runtimemetrics.WithService(job)); err != nil {
@@ -115,7 +117,8 @@ func startService(t *testing.T, job string, faulty bool) *service {
 	// Every request and RPC is traced and sampled, so its duration carries a trace_id exemplar.
 	tp := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	s.app = httptest.NewServer(middleware.HTTP(mux, middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp)))
+	opts := append([]middleware.Option{middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp)}, extra...)
+	s.app = httptest.NewServer(middleware.HTTP(mux, opts...))
 	t.Cleanup(s.app.Close)
 	s.metrics = httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	t.Cleanup(s.metrics.Close)
@@ -124,7 +127,7 @@ func startService(t *testing.T, job string, faulty bool) *service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp))))
+	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...)))
 	testpb.RegisterTestServiceServer(s.grpcSrv, testRPCServer{faulty: faulty})
 	served := make(chan struct{})
 	go func() {
