@@ -353,6 +353,12 @@ func TestNativeEndToEnd(t *testing.T) {
 		}
 	}
 
+	t.Run("errors at 25% and more page", func(t *testing.T) {
+		for _, slo := range []string{"http-availability", "grpc-availability"} {
+			prom.WaitForData(t, `ALERTS{alertname="SLOErrorBudgetBurn",slo="`+slo+`",job="`+jobNative+`",severity="page",alertstate="firing"}`, 15*time.Second)
+		}
+	})
+
 	t.Run("no-data alerts see the native series and stay quiet", func(t *testing.T) {
 		// One series for each of /users/{id}, /orders, /fail and /slow.
 		waitFor(t, `count by (job) (present_over_time(`+httpH+job+`[1h]))`, equal(4))
