@@ -1,6 +1,7 @@
 package alerts_test
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/perfobs/perfobs-go/alerts"
@@ -64,4 +65,34 @@ slos:
 	// Output:
 	// slo.yaml:3: window: 3d: must be from 7d (the slowest ticket alert looks at 3d) to 365d: invalid value
 	// slo.yaml:7: slos[0].threshold: 300ms: the latency threshold must be one of the buckets [0.005s 0.01s 0.025s 0.05s 0.075s 0.1s 0.25s 0.5s 0.75s 1s 2.5s 5s 7.5s 10s]: not a bucket boundary
+}
+
+// With histograms: native the rules read the native series, and a latency threshold must be a
+// native bucket boundary, where histogram_fraction counts exactly.
+func ExampleLoad_nativeHistograms() {
+	spec := []byte(`version: 1
+service: checkout
+histograms: native
+runtime: {disabled: true}
+slos:
+  - name: latency
+    kind: latency
+    threshold: 500ms
+    objective: 99
+`)
+	m, err := alerts.Load("slo.yaml", spec)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rules := alerts.RenderSLORules(m, m.SLOs[0])
+	fmt.Println(rules.Groups[0].Rules[0].Record)
+	fmt.Println(rules.Groups[0].Rules[0].Expr)
+
+	_, err = alerts.Load("slo.yaml", bytes.Replace(spec, []byte("500ms"), []byte("300ms"), 1))
+	fmt.Println(err)
+	// Output:
+	// perfobs_slo:requests:rate5m
+	// sum (histogram_count(rate(http_server_request_duration_seconds{job="checkout"}[5m])))
+	// slo.yaml:8: slos[0].threshold: 300ms: with histograms: native the latency threshold must be a native bucket boundary (schema 3: a power of 2^(1/8) seconds, such as 250ms, 500ms, 1s or 2s), where histogram_fraction counts the requests within it exactly rather than by interpolating inside a bucket; the nearest are 297.301779ms and 324.209889ms: not a bucket boundary
 }
