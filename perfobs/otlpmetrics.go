@@ -3,6 +3,7 @@ package perfobs
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -40,7 +41,10 @@ type OTLPMetricsConfig struct {
 }
 
 // metricsPush is a running OTLP metrics push.
-type metricsPush struct{ mp *sdkmetric.MeterProvider }
+type metricsPush struct {
+	mp        *sdkmetric.MeterProvider
+	transport *http.Transport // the http/protobuf exporter's; nil for grpc
+}
 
 // startMetricsPush returns nil when the push is off.
 func startMetricsPush(ctx context.Context, cfg OTLPMetricsConfig, g prometheus.Gatherer, rc *resolved) (*metricsPush, error) {
@@ -78,15 +82,24 @@ func startMetricsPush(ctx context.Context, cfg OTLPMetricsConfig, g prometheus.G
 		}
 	}
 	var exp sdkmetric.Exporter
+	var transport *http.Transport
 	switch target.protocol {
 	case protocolGRPC:
-		opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithEndpointURL(target.url)}
+		opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithEndpointURL(target.url),
+			otlpmetricgrpc.WithTimeout(otlpExportTimeout),
+			otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: true,
+				InitialInterval: otlpRetryInitial, MaxInterval: otlpRetryMax, MaxElapsedTime: otlpExportTimeout})}
 		if len(target.headers) > 0 {
 			opts = append(opts, otlpmetricgrpc.WithHeaders(target.headers))
 		}
 		exp, err = otlpmetricgrpc.New(ctx, opts...)
 	default:
-		opts := []otlpmetrichttp.Option{otlpmetrichttp.WithEndpointURL(target.url)}
+		var client *http.Client
+		client, transport = newOTLPHTTPClient()
+		opts := []otlpmetrichttp.Option{otlpmetrichttp.WithEndpointURL(target.url),
+			otlpmetrichttp.WithHTTPClient(client), otlpmetrichttp.WithTimeout(otlpExportTimeout),
+			otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: true,
+				InitialInterval: otlpRetryInitial, MaxInterval: otlpRetryMax, MaxElapsedTime: otlpExportTimeout})}
 		if len(target.headers) > 0 {
 			opts = append(opts, otlpmetrichttp.WithHeaders(target.headers))
 		}
@@ -101,13 +114,19 @@ func startMetricsPush(ctx context.Context, cfg OTLPMetricsConfig, g prometheus.G
 	}
 	reader := sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(interval),
 		sdkmetric.WithProducer(promb.NewMetricProducer(promb.WithGatherer(g))))
-	return &metricsPush{mp: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))}, nil
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
+	return &metricsPush{mp: mp, transport: transport}, nil
 }
 
-// shutdown pushes the registry once more and stops, within ctx.
+// shutdown pushes the registry once more and stops, within ctx, then closes the exporter's idle
+// connections (its own Shutdown drops its client without closing them).
 func (p *metricsPush) shutdown(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
-	return p.mp.Shutdown(ctx)
+	err := p.mp.Shutdown(ctx)
+	if p.transport != nil {
+		p.transport.CloseIdleConnections()
+	}
+	return err
 }

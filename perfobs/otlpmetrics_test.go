@@ -2,8 +2,13 @@ package perfobs
 
 import (
 	"context"
+	"io"
+	"maps"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,5 +154,90 @@ func TestOTLPMetricsOffByDefault(t *testing.T) {
 	defer obs.Shutdown(context.Background())
 	if obs.push != nil || obs.tracing == nil {
 		t.Fatalf("push on %v, tracing on %v: want only tracing", obs.push != nil, obs.tracing != nil)
+	}
+}
+
+// connCounter is an OTLP/HTTP receiver that answers every export with an empty 200 and counts
+// the connections open to it.
+type connCounter struct {
+	*httptest.Server
+	mu          sync.Mutex
+	open        map[net.Conn]bool
+	opened, req int
+}
+
+func newConnCounter(t *testing.T) *connCounter {
+	c := &connCounter{open: map[net.Conn]bool{}}
+	c.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		c.mu.Lock()
+		c.req++
+		c.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	c.Server.Config.ConnState = func(conn net.Conn, s http.ConnState) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		switch s {
+		case http.StateNew:
+			c.open[conn] = true
+			c.opened++
+		case http.StateClosed, http.StateHijacked:
+			delete(c.open, conn)
+		}
+	}
+	c.Start()
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *connCounter) counts() (open, opened, requests int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.open), c.opened, c.req
+}
+
+// TestOTLPClosesConnectionsOnShutdown: after Shutdown, the OTLP exporters have closed every
+// connection they opened to the collector, while the collector is still up (the exporters' own
+// Shutdown drops their HTTP client and leaves its keep-alive connections open).
+func TestOTLPClosesConnectionsOnShutdown(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+	}{
+		{"traces", map[string]string{EnvOTelTracesExporter: "otlp", EnvOTelMetricsExporter: "none"}},
+		{"metrics", map[string]string{EnvOTelTracesExporter: "none", EnvOTelMetricsExporter: "otlp"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leaktest.Check(t)
+			col := newConnCounter(t)
+			vars := map[string]string{EnvOTLPEndpoint: col.URL}
+			maps.Copy(vars, tt.vars)
+			obs, err := Start(context.Background(), Config{Service: "checkout", DisableRuntimeMetrics: true, LookupEnv: env(vars)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obs.HTTP(usersMux()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := obs.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				open, opened, requests := col.counts()
+				if requests == 0 || opened == 0 {
+					t.Fatalf("%d exports over %d connections reached the collector: the test proves nothing", requests, opened)
+				}
+				if open == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d connections to the collector still open 2s after Shutdown", open, opened)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -45,6 +48,35 @@ const (
 	defaultTracesSampler        = "parentbased_always_on"
 )
 
+const (
+	// otlpExportTimeout bounds one OTLP export, retries included: an exporter gives up a batch
+	// rather than retry for the exporters' default minute.
+	otlpExportTimeout = 10 * time.Second
+	// otlpStopGrace is how long shutdown gives an exporter to cancel its upload once the shutdown
+	// context is done.
+	otlpStopGrace = time.Second
+	// The OTLP exporters retry with their default backoff, within otlpExportTimeout in all.
+	otlpRetryInitial = 5 * time.Second
+	otlpRetryMax     = 30 * time.Second
+)
+
+// newOTLPHTTPClient returns an HTTP client of the SDK's own for an OTLP exporter, so that
+// shutdown can close its idle connections (the exporters' Shutdown drops their client without
+// closing them).
+func newOTLPHTTPClient() (*http.Client, *http.Transport) {
+	dialer := &net.Dialer{Timeout: otlpExportTimeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   otlpExportTimeout,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{Transport: tr, Timeout: otlpExportTimeout}, tr
+}
+
 // TracingConfig configures OpenTelemetry tracing. Tracing is on when Config.TracerProvider is set,
 // or else when the OTEL_* variables ask for it: OTEL_TRACES_EXPORTER=otlp,
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (or Endpoint here). The
@@ -75,8 +107,10 @@ type TracingConfig struct {
 
 // tracing is the running tracing of an Observer.
 type tracing struct {
-	provider trace.TracerProvider     // what the middleware uses
-	owned    *sdktrace.TracerProvider // built by the Observer, shut down by it; nil when given
+	provider  trace.TracerProvider     // what the middleware uses
+	owned     *sdktrace.TracerProvider // built by the Observer, shut down by it; nil when given
+	exporter  sdktrace.SpanExporter    // owned's exporter; nil when given
+	transport *http.Transport          // the http/protobuf exporter's; nil for grpc
 }
 
 // startTracing returns nil when tracing is off.
@@ -113,15 +147,24 @@ func startTracing(ctx context.Context, given trace.TracerProvider, cfg TracingCo
 		}
 	}
 	var exp sdktrace.SpanExporter
+	var transport *http.Transport
 	switch target.protocol {
 	case protocolGRPC:
-		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpointURL(target.url)}
+		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpointURL(target.url),
+			otlptracegrpc.WithTimeout(otlpExportTimeout),
+			otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: true,
+				InitialInterval: otlpRetryInitial, MaxInterval: otlpRetryMax, MaxElapsedTime: otlpExportTimeout})}
 		if len(target.headers) > 0 {
 			opts = append(opts, otlptracegrpc.WithHeaders(target.headers))
 		}
 		exp, err = otlptracegrpc.New(ctx, opts...)
 	default:
-		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(target.url)}
+		var client *http.Client
+		client, transport = newOTLPHTTPClient()
+		opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(target.url),
+			otlptracehttp.WithHTTPClient(client), otlptracehttp.WithTimeout(otlpExportTimeout),
+			otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: true,
+				InitialInterval: otlpRetryInitial, MaxInterval: otlpRetryMax, MaxElapsedTime: otlpExportTimeout})}
 		if len(target.headers) > 0 {
 			opts = append(opts, otlptracehttp.WithHeaders(target.headers))
 		}
@@ -135,15 +178,27 @@ func startTracing(ctx context.Context, given trace.TracerProvider, cfg TracingCo
 		return nil, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithSampler(sampler), sdktrace.WithResource(res))
-	return &tracing{provider: tp, owned: tp}, nil
+	return &tracing{provider: tp, owned: tp, exporter: exp, transport: transport}, nil
 }
 
 // shutdown flushes and stops a provider the Observer built; a given one is the caller's to stop.
+// When ctx ends first (a collector that does not answer), the provider's Shutdown is still
+// waiting for its export; stopping the exporter cancels that upload and its retries, so that
+// nothing keeps running after shutdown. It then closes the exporter's idle connections.
 func (t *tracing) shutdown(ctx context.Context) error {
 	if t == nil || t.owned == nil {
 		return nil
 	}
-	return t.owned.Shutdown(ctx)
+	err := t.owned.Shutdown(ctx)
+	if err != nil && ctx.Err() != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), otlpStopGrace)
+		_ = t.exporter.Shutdown(stopCtx) // its error is ctx's again
+		cancel()
+	}
+	if t.transport != nil {
+		t.transport.CloseIdleConnections()
+	}
+	return err
 }
 
 // otelResource describes the service to OpenTelemetry backends: OTEL_RESOURCE_ATTRIBUTES, then

@@ -501,6 +501,7 @@ func TestSpansLinkToProfiles(t *testing.T) {
 func TestShutdownBoundedWithHangingCollector(t *testing.T) {
 	leaktest.Check(t)
 	addr := blackHole(t)
+	before := leaktest.IgnoreCurrent() // the black hole's own goroutines
 	obs, err := Start(context.Background(), Config{DisableRuntimeMetrics: true, LookupEnv: env(map[string]string{
 		EnvOTLPEndpoint: addr, EnvOTelMetricsExporter: "otlp",
 	})})
@@ -520,5 +521,10 @@ func TestShutdownBoundedWithHangingCollector(t *testing.T) {
 	}
 	if err == nil {
 		t.Fatal("Shutdown reported no error although nothing could be exported")
+	}
+	// With the collector still hanging: the exporters' uploads and retries are cancelled, not
+	// left running for their retry budget.
+	if err := leaktest.Find(before, leaktest.WithTimeout(3*time.Second)); err != nil {
+		t.Errorf("3s after Shutdown, the collector still hanging:\n%v", err)
 	}
 }
