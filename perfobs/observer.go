@@ -56,6 +56,11 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 	if err != nil {
 		return fail(fmt.Errorf("Config.Profiling: %w", err))
 	}
+	if o.profiler != nil {
+		if err := o.reg.Register(o.profiler.up.dropped); err != nil {
+			return fail(fmt.Errorf("Config.Profiling: %w", err))
+		}
+	}
 	if o.tracing, err = startTracing(ctx, rc.TracerProvider, rc.Tracing, rc); err != nil {
 		return fail(fmt.Errorf("Config.Tracing: %w", err))
 	}

@@ -27,6 +27,9 @@ import (
 	pyroscope "github.com/grafana/pyroscope-go"
 	"github.com/grafana/pyroscope-go/godeltaprof"
 	"github.com/grafana/pyroscope-go/upstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/perfobs/perfobs-go/internal/catalog"
 )
 
 // Environment variables read by profiling when the matching ProfilingConfig field is empty.
@@ -60,7 +63,9 @@ const (
 //   - A Pyroscope server that is down, slow or answering errors never blocks the service: uploads
 //     run on two background goroutines with UploadTimeout each, from a queue of bounded length;
 //     a profile that finds the queue full is dropped. Errors reach the logger at most once per
-//     minute, with the count of errors not logged.
+//     minute, with the count of errors not logged. Every profile not uploaded (queue full, upload
+//     failed, or still queued when Shutdown's context ends) is counted by reason in
+//     perfobs_profiling_dropped_total, which the Observer serves.
 //
 // CPU profiling is process-wide: run one profiling Observer per process. While it runs,
 // runtime/pprof.StartCPUProfile elsewhere in the process fails (and so does net/http/pprof's
@@ -541,6 +546,11 @@ type uploader struct {
 	closed bool
 	jobs   chan *upstream.UploadJob
 	wg     sync.WaitGroup
+
+	// dropped counts the profiles not uploaded, by reason (catalog.ProfilingDropped); the Observer
+	// registers it. queueFull, uploadError and shutdown are its children.
+	dropped                          *prometheus.CounterVec
+	queueFull, uploadError, shutdown prometheus.Counter
 }
 
 func newUploader(base *url.URL, cfg ProfilingConfig, log *limitedLogger) *uploader {
@@ -556,6 +566,10 @@ func newUploader(base *url.URL, cfg ProfilingConfig, log *limitedLogger) *upload
 		ForceAttemptHTTP2:     true,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: catalog.ProfilingDropped,
+		Help: helpOf(catalog.ProfilingDropped),
+	}, []string{catalog.LabelReason})
 	return &uploader{
 		base:      base,
 		cfg:       cfg,
@@ -570,6 +584,11 @@ func newUploader(base *url.URL, cfg ProfilingConfig, log *limitedLogger) *upload
 		ctx:    ctx,
 		cancel: cancel,
 		jobs:   make(chan *upstream.UploadJob, uploadQueueLength),
+
+		dropped:     dropped,
+		queueFull:   dropped.WithLabelValues(catalog.ReasonQueueFull),
+		uploadError: dropped.WithLabelValues(catalog.ReasonUploadError),
+		shutdown:    dropped.WithLabelValues(catalog.ReasonShutdown),
 	}
 }
 
@@ -580,17 +599,19 @@ func (u *uploader) start() {
 	}
 }
 
-// Upload queues a profile, or drops it when the queue is full or the uploader closed. It never
-// blocks.
+// Upload queues a profile, or drops it (counted) when the queue is full or the uploader closed.
+// It never blocks.
 func (u *uploader) Upload(j *upstream.UploadJob) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
+		u.shutdown.Inc()
 		return
 	}
 	select {
 	case u.jobs <- j:
 	default:
+		u.queueFull.Inc()
 		u.log.error("upload queue full, profile dropped", errors.New("pyroscope server too slow or unreachable"))
 	}
 }
@@ -603,9 +624,15 @@ func (u *uploader) work() {
 	defer u.wg.Done()
 	for j := range u.jobs {
 		if u.ctx.Err() != nil {
-			continue // aborted: drop what is left
+			u.shutdown.Inc() // aborted: drop what is left
+			continue
 		}
 		if err := u.post(j); err != nil {
+			if u.ctx.Err() != nil {
+				u.shutdown.Inc() // cancelled in flight by close or abort
+				continue
+			}
+			u.uploadError.Inc()
 			u.log.error("upload", err)
 		}
 	}

@@ -21,7 +21,11 @@ import (
 	"github.com/google/pprof/profile"
 	pyroscope "github.com/grafana/pyroscope-go"
 	"github.com/grafana/pyroscope-go/upstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
+	"github.com/perfobs/perfobs-go/internal/catalog"
 	"github.com/perfobs/perfobs-go/leaktest"
 )
 
@@ -772,5 +776,140 @@ func TestPyroscopeProfilerStopDropsLastInterval(t *testing.T) {
 	}
 	if n := len(srv.received()); n != 0 {
 		t.Fatalf("pyroscope-go's Stop uploaded %d profiles for the last interval; the trap is gone", n)
+	}
+}
+
+// TestUploaderCountsDrops: every profile not uploaded is counted in catalog.ProfilingDropped under
+// its reason, and nothing else is.
+func TestUploaderCountsDrops(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(t *testing.T) string
+		n      int
+		want   map[string]float64 // nil: see check
+		check  func(t *testing.T, got map[string]float64, n int)
+	}{
+		{"server refuses: upload errors", func(t *testing.T) string {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			return "http://" + addr
+		}, 5, map[string]float64{catalog.ReasonQueueFull: 0, catalog.ReasonUploadError: 5, catalog.ReasonShutdown: 0}, nil},
+		{"server hangs: queue full, then shutdown", blackHole, 100, nil, func(t *testing.T, got map[string]float64, n int) {
+			// Two in flight and 16 queued at most; the rest found the queue full. Shutdown's
+			// context ends with those in flight or queued: dropped at shutdown.
+			if least := float64(n - uploadQueueLength - uploadWorkers); got[catalog.ReasonQueueFull] < least {
+				t.Errorf("queue_full %v, want at least %v", got[catalog.ReasonQueueFull], least)
+			}
+			if got[catalog.ReasonShutdown] < 1 {
+				t.Errorf("shutdown %v, want the queued profiles counted", got[catalog.ReasonShutdown])
+			}
+			if got[catalog.ReasonUploadError] != 0 {
+				t.Errorf("upload_error %v, want 0", got[catalog.ReasonUploadError])
+			}
+			if sum := got[catalog.ReasonQueueFull] + got[catalog.ReasonShutdown]; sum != float64(n) {
+				t.Errorf("%v profiles counted dropped, want all %d", sum, n)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leaktest.Check(t)
+			cfg := resolveProfiling(ProfilingConfig{ServerAddress: tt.server(t)}, env(nil))
+			base, _ := parseServerAddress(cfg.ServerAddress)
+			up := newUploader(base, cfg, newLimitedLogger(slog.New(slog.DiscardHandler), time.Minute))
+			up.start()
+			for range tt.n {
+				up.Upload(&upstream.UploadJob{Name: "x", Profile: make([]byte, 64)})
+			}
+			if tt.want != nil { // let the uploads fail before shutdown
+				deadline := time.Now().Add(5 * time.Second)
+				for testutil.ToFloat64(up.uploadError) < float64(tt.n) && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			_ = up.close(ctx)
+			up.Upload(&upstream.UploadJob{Name: "late"}) // after close: dropped at shutdown too
+			got := map[string]float64{}
+			mfs, err := gatherOne(up.dropped)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range mfs.GetMetric() {
+				if len(m.GetLabel()) != 1 || m.GetLabel()[0].GetName() != catalog.LabelReason {
+					t.Fatalf("labels %v, want only %s", m.GetLabel(), catalog.LabelReason)
+				}
+				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+			if len(got) != 3 {
+				t.Fatalf("reasons %v, want queue_full, upload_error and shutdown", got)
+			}
+			got[catalog.ReasonShutdown]-- // the late one
+			if tt.want != nil && !maps.Equal(got, tt.want) {
+				t.Errorf("dropped %v, want %v", got, tt.want)
+			}
+			if tt.check != nil {
+				tt.check(t, got, tt.n)
+			}
+		})
+	}
+}
+
+// gatherOne gathers c alone, under the catalogue's name.
+func gatherOne(c prometheus.Collector) (*dto.MetricFamily, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, err
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == catalog.ProfilingDropped {
+			return mf, nil
+		}
+	}
+	return nil, fmt.Errorf("%s not gathered", catalog.ProfilingDropped)
+}
+
+// TestObserverServesProfilingDrops: with profiling on, the Observer's registry serves the drop
+// counter, every reason at zero to begin with.
+func TestObserverServesProfilingDrops(t *testing.T) {
+	leaktest.Check(t)
+	srv := newFakePyroscope(t, 0)
+	obs, err := Start(context.Background(), Config{Service: "checkout", DisableRuntimeMetrics: true, LookupEnv: env(nil),
+		Profiling: ProfilingConfig{ServerAddress: srv.URL, UploadRate: time.Hour, DisableCPU: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obs.Shutdown(context.Background())
+	mfs, err := obs.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, mf := range mfs {
+		if mf.GetName() != catalog.ProfilingDropped {
+			continue
+		}
+		if mf.GetType() != dto.MetricType_COUNTER {
+			t.Errorf("%s is a %v, want a counter", catalog.ProfilingDropped, mf.GetType())
+		}
+		for _, m := range mf.GetMetric() {
+			reasons = append(reasons, m.GetLabel()[0].GetValue())
+			if v := m.GetCounter().GetValue(); v != 0 {
+				t.Errorf("%v dropped before any upload", v)
+			}
+		}
+	}
+	slices.Sort(reasons)
+	if want := []string{catalog.ReasonQueueFull, catalog.ReasonShutdown, catalog.ReasonUploadError}; !slices.Equal(reasons, want) {
+		t.Fatalf("%s reasons %v, want %v", catalog.ProfilingDropped, reasons, want)
 	}
 }

@@ -139,6 +139,7 @@ func Metrics() []Metric {
 		{RPCClientResponsesPerRPC, "histogram", "Number of response messages received per RPC by the client.", RPCLabels(), "grpcmw.ClientStatsHandler"},
 		{LabelOverflow, "counter", "Label values collapsed into _OTHER by a cardinality cap.", []string{LabelMetric, LabelLabel}, ""},
 		{CollectorPanics, "counter", "Panics of collectors registered through Observer.Registerer; their metrics are left out of that scrape.", nil, "Observer.Registerer"},
+		{ProfilingDropped, "counter", "Profiles not uploaded to Pyroscope, by reason.", []string{LabelReason}, "Config.Profiling"},
 	}
 }
 
@@ -151,4 +152,19 @@ const CollectorPanics = "perfobs_collector_panics_total"
 const (
 	ExemplarTraceID = "trace_id"
 	ExemplarSpanID  = "span_id"
+)
+
+// ProfilingDropped counts the profiles the facade's profiler did not upload, by LabelReason: one of
+// ReasonQueueFull, ReasonUploadError or ReasonShutdown.
+const ProfilingDropped = "perfobs_profiling_dropped_total"
+
+// LabelReason is the label of ProfilingDropped, and its values.
+const (
+	LabelReason = "reason"
+	// ReasonQueueFull: the upload queue was full (the server too slow or unreachable).
+	ReasonQueueFull = "queue_full"
+	// ReasonUploadError: the upload failed (refused, timed out or rejected); it is not retried.
+	ReasonUploadError = "upload_error"
+	// ReasonShutdown: still queued when Shutdown's context ended.
+	ReasonShutdown = "shutdown"
 )
