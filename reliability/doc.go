@@ -17,9 +17,10 @@
 //   - concurrency: new routes and methods from 1,000 goroutines while 50 scrapers read /metrics,
 //     under -race; every scrape lints clean and the counters equal the requests sent;
 //   - Shutdown: bounded by its context while the telemetry backends accept connections and never
-//     answer; idempotent; the service serves throughout;
+//     answer, and leaves nothing running behind it; idempotent; the service serves throughout;
+//     no connection to a backend stays open after it;
 //   - outage under load: the profiling server refused or black-holed costs the service neither
-//     memory beyond the upload queue nor latency;
+//     memory beyond the upload queue nor latency, and the dropped profiles are counted;
 //   - lifecycle: Start/Shutdown cycles with every feature on leave no goroutine and no heap behind.
 //
 // Tests for promises the SDK does not keep yet carry the extra build tag "pending" (run them with

@@ -137,3 +137,34 @@ func TestShutdownBoundedWhenBackendsHang(t *testing.T) {
 		t.Errorf("slowest request took %v", l.slowest)
 	}
 }
+
+// TestShutdownLeavesNothingRunningWhenBackendsHang is TestShutdownBoundedWhenBackendsHang with
+// the leak check made while the backends still hang, 3 s after Shutdown returned.
+// TracerProvider.Shutdown waits for the batch span processor's export before it stops the
+// exporter, and only stopping the exporter cancels that upload and its retries: perfobs stops the
+// exporter itself when Shutdown's context ends, and bounds the retries.
+func TestShutdownLeavesNothingRunningWhenBackendsHang(t *testing.T) {
+	leaktest.Check(t, leaktest.WithTimeout(15*time.Second))
+	pyroscope, otlp := newBlackHole(t), newBlackHole(t)
+	before := leaktest.IgnoreCurrent() // the black holes' own goroutines
+	obs, err := perfobs.Start(context.Background(), everyFeature("hang", "http://"+pyroscope.addr(), "http://"+otlp.addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := startApp(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.drive(10); err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	time.Sleep(1500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = obs.Shutdown(ctx)
+	time.Sleep(time.Second)
+	if err := leaktest.Find(before, leaktest.WithTimeout(2*time.Second)); err != nil {
+		t.Errorf("3 s after Shutdown, the backends still hanging:\n%v", err)
+	}
+}
