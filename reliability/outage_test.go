@@ -141,8 +141,11 @@ func outage(t *testing.T) {
 		}
 	}
 	for _, p := range []phase{refused, holed} {
-		if limit := 2*noise + 2*time.Millisecond; p.p99() > limit {
-			t.Errorf("%s: p99 %v, above twice the healthy p99 (%v) plus 2 ms", p.name, p.p99(), noise)
+		// Three times the worse healthy p99 plus 5 ms: on a shared 2-core runner under -race, phases
+		// of a few seconds vary that much with no outage at all (a tighter twice-plus-2-ms bound
+		// failed once with a healthy rerun). An outage that blocked requests would cost seconds.
+		if limit := 3*noise + 5*time.Millisecond; p.p99() > limit {
+			t.Errorf("%s: p99 %v, above three times the healthy p99 (%v) plus 5 ms", p.name, p.p99(), noise)
 		}
 		if p.heapGrown > healthyGrowth+queueBound {
 			t.Errorf("%s: live heap grew %d B, healthy %d B: more than the upload queue can hold", p.name, p.heapGrown, healthyGrowth)
