@@ -36,7 +36,11 @@ func ExampleWithTracerProvider() {
 		if mf.GetName() == "http_server_request_duration_seconds" {
 			for _, b := range mf.GetMetric()[0].GetHistogram().GetBucket() {
 				if e := b.GetExemplar(); e != nil {
-					fmt.Println("exemplar", e.GetLabel()[0].GetName(), e.GetLabel()[0].GetValue())
+					for _, l := range e.GetLabel() { // sorted by name: span_id, trace_id
+						if l.GetName() == "trace_id" {
+							fmt.Println("exemplar", l.GetName(), l.GetValue())
+						}
+					}
 				}
 			}
 		}

@@ -15,12 +15,15 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/perfobs/perfobs-go/internal/catalog"
 )
@@ -284,5 +287,25 @@ func (v *HistogramVec[K]) snapshot(h *Histogram) prometheus.Metric {
 	if err != nil {
 		return m // an exemplar that client_golang refuses must not cost the series
 	}
-	return withEx
+	return orderedExemplars{withEx}
+}
+
+// orderedExemplars writes exemplar labels sorted by name: client_golang copies them from a map,
+// so without it their order in the exposition would change from scrape to scrape.
+type orderedExemplars struct{ prometheus.Metric }
+
+func (o orderedExemplars) Write(m *dto.Metric) error {
+	if err := o.Metric.Write(m); err != nil {
+		return err
+	}
+	byName := func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) }
+	for _, b := range m.GetHistogram().GetBucket() {
+		if e := b.GetExemplar(); e != nil {
+			slices.SortFunc(e.Label, byName)
+		}
+	}
+	for _, e := range m.GetHistogram().GetExemplars() {
+		slices.SortFunc(e.Label, byName)
+	}
+	return nil
 }

@@ -336,3 +336,22 @@ func BenchmarkObserveNativeParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestExemplarLabelOrderIsStable: exemplar labels come out sorted, the same on every scrape.
+func TestExemplarLabelOrderIsStable(t *testing.T) {
+	v, _ := recorder.NewHistogramVec[key]("e_seconds", "h", []string{"route"}, recorder.Shape{Bounds: bounds, Scale: 1e-9})
+	h := v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+	v.ObserveWithExemplar(h, 0, int64(time.Millisecond), [16]byte{1}, [8]byte{2}, time.Now())
+	for i := 0; i < 50; i++ {
+		var m dto.Metric
+		ch := make(chan prometheus.Metric, 1)
+		v.Collect(ch)
+		if err := (<-ch).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		e := m.GetHistogram().GetBucket()[0].GetExemplar()
+		if e == nil || len(e.GetLabel()) != 2 || e.GetLabel()[0].GetName() != "span_id" || e.GetLabel()[1].GetName() != "trace_id" {
+			t.Fatalf("scrape %d: exemplar labels %v, want span_id then trace_id", i, e.GetLabel())
+		}
+	}
+}
