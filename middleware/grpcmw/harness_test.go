@@ -276,18 +276,13 @@ func keys(m map[string]hist) []string {
 	return k
 }
 
-// waitSeries polls until the family name has at least one series, and returns it. Servers
+// waitSeries polls until the family name holds at least one observation, and returns it. Servers
 // record after the client got its answer, so tests wait for them.
 func waitSeries(t *testing.T, g prometheus.Gatherer, name string) map[string]hist {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s := series(t, g, name)
-		if len(s) > 0 || time.Now().After(deadline) {
-			return s
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	// A series exists from the moment it is created, just before its first observation lands:
+	// wait for an observation, not only for the series.
+	return waitTotal(t, g, name, 1)
 }
 
 // waitTotal polls until the series of family name hold n observations in all, and returns them.
