@@ -81,7 +81,7 @@ func TestTracingStacksRecord(t *testing.T) {
 				req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
 				promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{EnableOpenMetrics: true}).ServeHTTP(w, req)
 				if !strings.Contains(w.Body.String(), `_count{error_type="",http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",url_scheme="http"} 3`) ||
-					!strings.Contains(w.Body.String(), `# {trace_id="`) {
+					!strings.Contains(w.Body.String(), `# {span_id="`) || !strings.Contains(w.Body.String(), `",trace_id="`) {
 					t.Errorf("perfobs exposition lacks the count or the exemplar:\n%s", w.Body.String())
 				}
 			case s.reader != nil:
