@@ -70,8 +70,6 @@ func ServiceRED(opts ...Option) (dashboard.Dashboard, error) {
 	http := with(catalog.LabelRoute + `=~"$` + varRoute + `"`)
 	rpc := with(catalog.LabelRPCMethod + `=~"$` + varMethod + `"`)
 	none := []string(nil)
-	route := []string{catalog.LabelRoute}
-	method := []string{catalog.LabelRPCMethod}
 
 	// HTTP overview.
 	bd.row("HTTP server")
@@ -100,29 +98,17 @@ func ServiceRED(opts ...Option) (dashboard.Dashboard, error) {
 
 	// HTTP by route.
 	bd.row("HTTP by route")
-	bd.add(8, graphHeight, timeSeries("Request rate by route", "HTTP requests per second by route template.",
-		units.RequestsPerSecond, query{expr: httpH.rate(route, http), legend: legend(catalog.LabelRoute)}))
-	bd.add(8, graphHeight, withThresholdLines(
-		timeSeries("Error ratio by route", "Failed HTTP requests / all HTTP requests, by route.",
-			units.PercentUnit, query{expr: httpH.errorRatio(route, http), legend: legend(catalog.LabelRoute)}).Min(0),
-		steps("green", errorRatioSteps...)))
-	bd.add(8, graphHeight, withThresholdLines(
-		timeSeries("p99 latency by route", "99th percentile of HTTP request duration by route, with exemplars.",
-			units.Seconds, query{expr: httpH.quantile(0.99, route, http), legend: legend(catalog.LabelRoute), exemplar: true}),
-		steps("green", latencySteps...)).DataLinks(profiles()))
+	breakdown(bd, httpH, catalog.LabelRoute, http, profiles(),
+		[3]string{"Request rate by route", "Error ratio by route", "p99 latency by route"},
+		[3]string{"HTTP requests per second by route template.", "Failed HTTP requests / all HTTP requests, by route.",
+			"99th percentile of HTTP request duration by route, with exemplars."})
 
 	// gRPC by method.
 	bd.row("gRPC server by method")
-	bd.add(8, graphHeight, timeSeries("RPC rate by method", "RPCs per second by method.",
-		units.RequestsPerSecond, query{expr: rpcH.rate(method, rpc), legend: legend(catalog.LabelRPCMethod)}))
-	bd.add(8, graphHeight, withThresholdLines(
-		timeSeries("RPC error ratio by method", "Failed RPCs (error_type set) / all RPCs, by method.",
-			units.PercentUnit, query{expr: rpcH.errorRatio(method, rpc), legend: legend(catalog.LabelRPCMethod)}).Min(0),
-		steps("green", errorRatioSteps...)))
-	bd.add(8, graphHeight, withThresholdLines(
-		timeSeries("RPC p99 latency by method", "99th percentile of RPC duration by method, with exemplars.",
-			units.Seconds, query{expr: rpcH.quantile(0.99, method, rpc), legend: legend(catalog.LabelRPCMethod), exemplar: true}),
-		steps("green", latencySteps...)).DataLinks(profiles()))
+	breakdown(bd, rpcH, catalog.LabelRPCMethod, rpc, profiles(),
+		[3]string{"RPC rate by method", "RPC error ratio by method", "RPC p99 latency by method"},
+		[3]string{"RPCs per second by method.", "Failed RPCs (error_type set) / all RPCs, by method.",
+			"99th percentile of RPC duration by method, with exemplars."})
 	bd.add(12, graphHeight, timeSeries("RPC rate by status code", "RPCs per second by gRPC status code.",
 		units.RequestsPerSecond,
 		query{expr: rpcH.rate([]string{catalog.LabelRPCStatus}, rpc), legend: legend(catalog.LabelRPCStatus)}))
@@ -130,6 +116,22 @@ func ServiceRED(opts ...Option) (dashboard.Dashboard, error) {
 		"RPC duration percentiles, with exemplars.", rpcH, none, rpc).DataLinks(profiles()))
 
 	return bd.build()
+}
+
+// breakdown adds three panels of h split by one label, side by side: rate, error ratio and p99
+// latency (with exemplars and the links); titles and descriptions in that order.
+func breakdown(bd *board, h histogram, label string, matchers []string, links []cog.Builder[dashboard.DashboardLink], titles, descriptions [3]string) {
+	by := []string{label}
+	bd.add(8, graphHeight, timeSeries(titles[0], descriptions[0],
+		units.RequestsPerSecond, query{expr: h.rate(by, matchers), legend: legend(label)}))
+	bd.add(8, graphHeight, withThresholdLines(
+		timeSeries(titles[1], descriptions[1],
+			units.PercentUnit, query{expr: h.errorRatio(by, matchers), legend: legend(label)}).Min(0),
+		steps("green", errorRatioSteps...)))
+	bd.add(8, graphHeight, withThresholdLines(
+		timeSeries(titles[2], descriptions[2],
+			units.Seconds, query{expr: h.quantile(0.99, by, matchers), legend: legend(label), exemplar: true}),
+		steps("green", latencySteps...)).DataLinks(links))
 }
 
 // latencyPanel shows the p50, p90 and p99 of a duration histogram. Exemplars ride on the p99
