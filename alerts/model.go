@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // SLO kinds.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // RuleFile is a Prometheus rule file: what `promtool check rules` reads.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // Hold times ("for") of the Go runtime alerts.

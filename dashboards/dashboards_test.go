@@ -12,7 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/perfobs/perfobs-go/alerts"
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // builtDashboards is every dashboard of the default options, by name.

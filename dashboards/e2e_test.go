@@ -30,7 +30,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/perfobs/perfobs-go/alerts"
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/promtest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"

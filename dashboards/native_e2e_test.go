@@ -22,7 +22,7 @@ import (
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
 	"github.com/perfobs/perfobs-go/alerts"
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/promtest"
 	"github.com/perfobs/perfobs-go/middleware"
 )

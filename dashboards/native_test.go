@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/perfobs/perfobs-go/alerts"
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // nativeModel is the default spec in native mode.

@@ -11,7 +11,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/recorder"
 	"github.com/perfobs/perfobs-go/internal/tracing"
 )

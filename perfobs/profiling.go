@@ -29,7 +29,7 @@ import (
 	"github.com/grafana/pyroscope-go/upstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // Environment variables read by profiling when the matching ProfilingConfig field is empty.

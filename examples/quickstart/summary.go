@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // summary prints per-route RED figures for the interval since its last print, computed from the

@@ -20,7 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/instrument"
 	"github.com/perfobs/perfobs-go/internal/recorder"
 	"github.com/perfobs/perfobs-go/internal/tracing"

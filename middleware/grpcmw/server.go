@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
 )

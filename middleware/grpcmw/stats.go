@@ -7,7 +7,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/stats"
 
-	"github.com/perfobs/perfobs-go/internal/catalog"
+	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/recorder"
 	"github.com/perfobs/perfobs-go/middleware"
 )

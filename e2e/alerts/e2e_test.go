@@ -1,0 +1,223 @@
+package alerts_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
+
+	"github.com/perfobs/perfobs-go/alerts"
+	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/promtest"
+	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/middleware/grpcmw"
+	"github.com/perfobs/perfobs-go/runtimemetrics"
+)
+
+// rpcServer answers UnaryCall, failing one call in ten and sleeping a little.
+type rpcServer struct {
+	testpb.UnimplementedTestServiceServer
+	calls *atomic.Int64
+}
+
+func (s rpcServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+	if s.calls.Add(1)%10 == 0 {
+		return nil, status.Error(codes.Unavailable, "try again")
+	}
+	return &testpb.SimpleResponse{}, nil
+}
+
+// startService runs an HTTP and a gRPC service instrumented by the middleware, with /metrics, and
+// drives load at both until the test ends. It returns the address Prometheus scrapes.
+func startService(t *testing.T, job string) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if err := runtimemetrics.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	opts := []middleware.Option{middleware.WithRegisterer(reg)}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(rand.IntN(4)) * time.Millisecond)
+		fmt.Fprintln(w, "item", r.PathValue("id"))
+	})
+	var orders atomic.Int64
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+		if orders.Add(1)%20 == 0 {
+			http.Error(w, "out of stock", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	outer := http.NewServeMux()
+	outer.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	outer.Handle("/", middleware.HTTP(mux, opts...))
+	srv := httptest.NewServer(outer)
+	t.Cleanup(srv.Close)
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...)))
+	testpb.RegisterTestServiceServer(gs, rpcServer{calls: new(atomic.Int64)})
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	rpc := testpb.NewTestServiceClient(conn)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	client := srv.Client()
+	t.Cleanup(client.CloseIdleConnections)
+	wg.Add(2)
+	go func() { // about 200 HTTP requests a second
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			method, path := http.MethodGet, "/items/"+strconv.Itoa(i%50)
+			if i%4 == 0 {
+				method, path = http.MethodPost, "/orders"
+			}
+			req, _ := http.NewRequestWithContext(ctx, method, srv.URL+path, nil)
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	go func() { // about 100 gRPC calls a second
+		defer wg.Done()
+		for ctx.Err() == nil {
+			rpc.UnaryCall(ctx, &testpb.SimpleRequest{})
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestEndToEnd runs a real Prometheus that scrapes an instrumented HTTP and gRPC service under
+// load and loads the rules generated from testdata/specs/e2e.yaml and the shipped defaults: every
+// recording rule must return data, the metrics the runtime alerts read must exist, the error
+// burn must page, and no no-data alert may fire.
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("testdata", "specs", "e2e.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := alerts.Load("e2e.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := alerts.Generate(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var ruleFiles []string
+	var recordings []string
+	addRules := func(name string, data []byte) {
+		if strings.HasSuffix(name, "_test.yaml") {
+			return
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ruleFiles = append(ruleFiles, p)
+		var rf alerts.RuleFile
+		if err := yaml.Unmarshal(data, &rf); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range rf.Groups {
+			for _, r := range g.Rules {
+				if r.Record == "" {
+					continue
+				}
+				l := maps.Clone(r.Labels)
+				if _, ok := l[catalog.LabelService]; !ok {
+					l["job"] = "shop" // a shipped per-job rule
+				}
+				var sel []string
+				for _, k := range slices.Sorted(maps.Keys(l)) {
+					sel = append(sel, k+"="+strconv.Quote(l[k]))
+				}
+				recordings = append(recordings, r.Record+"{"+strings.Join(sel, ",")+"}")
+			}
+		}
+	}
+	for _, f := range files {
+		addRules(f.Name, f.Data)
+	}
+	shipped, _ := filepath.Glob(filepath.Join("rules", "slo-*.yaml"))
+	for _, p := range shipped {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addRules("shipped-"+filepath.Base(p), data)
+	}
+	if len(recordings) < 5*15 {
+		t.Fatalf("only %d recording rules found", len(recordings))
+	}
+
+	addr := startService(t, "shop")
+	prom := promtest.Start(t, promtest.WithTarget("shop", addr), promtest.WithRuleFiles(ruleFiles...))
+
+	start := time.Now()
+	for _, q := range recordings {
+		smp := prom.WaitForData(t, q, 45*time.Second)
+		if len(smp) != 1 {
+			t.Errorf("%s returned %d series, want 1: %v", q, len(smp), smp)
+		}
+	}
+	t.Logf("all %d recording rules returned data %v after the first check began", len(recordings), time.Since(start).Round(time.Second))
+
+	for _, name := range []string{catalog.GoGoroutines, catalog.GoMemoryTotal, catalog.GoMemoryHeapReleased,
+		catalog.GoGCMemLimit, catalog.GoGCHeapLive, catalog.GoCPUGCTotal, catalog.GoCPUTotal, catalog.GoSchedLatencies + "_bucket"} {
+		prom.WaitForData(t, name+`{job="shop"}`, 10*time.Second)
+	}
+
+	// One POST in 20 fails and POSTs are a quarter of the requests: an error ratio of 1/80, a burn
+	// rate of 12.5 for the 99.9% objective. That is over the slow page factor (6x over 6h and 30m)
+	// and under the fast one (14.4x): the page must fire.
+	ratio := prom.WaitForData(t, `perfobs_slo:error_ratio:rate5m{slo="availability",service="shop"}`, 10*time.Second)
+	// A few seconds into a series' life rate() extrapolates the young error series generously,
+	// so the bounds are loose.
+	if r := ratio[0].Value; r < 0.005 || r > 0.05 {
+		t.Errorf("availability error ratio = %v, want about 1/80", r)
+	}
+	prom.WaitForData(t, `ALERTS{alertname="SLOErrorBudgetBurn",slo="availability",service="shop",severity="page",alertstate="firing"}`, 15*time.Second)
+	noData, err := prom.Query(context.Background(), `ALERTS{alertname="SLONoData"}`)
+	if err != nil || len(noData) > 0 {
+		t.Errorf("no-data alerts = %v (%v), want none", noData, err)
+	}
+}
