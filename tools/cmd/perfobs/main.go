@@ -13,6 +13,9 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // a check failed: invalid spec, regression, broken budget
 	exitUsage = 2 // bad flags or unreadable input
+	// exitInconclusive: the statistics cannot decide (too few samples, no data, marginal): look again
+	// later, or accept it explicitly with the command's flag or config.
+	exitInconclusive = 3
 )
 
 // command is one subcommand; run gets the arguments after the subcommand's name.
