@@ -185,7 +185,7 @@ func TestRPCSpans(t *testing.T) {
 	for _, span := range spans {
 		got := map[string]string{}
 		for _, kv := range span.Attributes() {
-			got[string(kv.Key)] = kv.Value.Emit()
+			got[string(kv.Key)] = kv.Value.String()
 		}
 		want := map[string]string{"rpc.system.name": "grpc", "rpc.method": "pkg.Users/Get", "rpc.response.status_code": "UNAVAILABLE", "error.type": "UNAVAILABLE"}
 		if fmt.Sprint(got) != fmt.Sprint(want) || span.Status().Code != codes.Error {

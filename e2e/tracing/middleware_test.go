@@ -18,6 +18,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/middleware"
@@ -35,7 +36,7 @@ func newTracing(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder
 func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
 	out := map[attribute.Key]string{}
 	for _, kv := range s.Attributes() {
-		out[kv.Key] = kv.Value.Emit()
+		out[kv.Key] = kv.Value.String()
 	}
 	return out
 }
@@ -357,7 +358,7 @@ func TestTracingOptionErrors(t *testing.T) {
 	}{
 		{"nil provider", []middleware.Option{middleware.WithTracerProvider(nil)}, "WithTracerProvider: provider is nil"},
 		{"propagator without tracing", []middleware.Option{middleware.WithPropagator(propagation.TraceContext{})}, "WithPropagator: tracing is off"},
-		{"nil propagator", []middleware.Option{middleware.WithTracerProvider(trace.NewNoopTracerProvider()), middleware.WithPropagator(nil)}, "WithPropagator: propagator is nil"},
+		{"nil propagator", []middleware.Option{middleware.WithTracerProvider(noop.NewTracerProvider()), middleware.WithPropagator(nil)}, "WithPropagator: propagator is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
