@@ -15,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite the README's metric table from 
 func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
 
 const (
-	readme = "../../README.md"
+	readme = "../README.md"
 	begin  = "<!-- metrics:begin"
 	end    = "<!-- metrics:end -->"
 )
@@ -31,7 +31,7 @@ func metricTable() string {
 		}
 		b.WriteString("| `" + m.Name + "` | " + m.Type + " | " + strings.Join(m.Labels, ", ") + " | " + when + " |\n")
 	}
-	b.WriteString("| `go_*`, `process_*`, `" + catalog.TargetInfo + "` | runtime | see `internal/catalog/runtime.go` | " +
+	b.WriteString("| `go_*`, `process_*`, `" + catalog.TargetInfo + "` | runtime | see `catalog/runtime.go` | " +
 		"`perfobs.Start`, or `runtimemetrics.Register` |\n")
 	return b.String()
 }
@@ -59,5 +59,5 @@ func TestREADMEMetricTable(t *testing.T) {
 		}
 		return
 	}
-	t.Fatalf("README metric table differs from internal/catalog; run:\n\tgo test ./internal/catalog -run TestREADME -update\nwant:\n%s\ngot:\n%s", want, text[i:j])
+	t.Fatalf("README metric table differs from catalog; run:\n\tgo test ./catalog -run TestREADME -update\nwant:\n%s\ngot:\n%s", want, text[i:j])
 }

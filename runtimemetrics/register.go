@@ -12,7 +12,7 @@ import (
 )
 
 // defaultRuntimeMetrics are the runtime/metrics names of the default set. Each one is exported under
-// the name client_golang derives from it; internal/catalog/runtime.go lists those names.
+// the name client_golang derives from it; catalog/runtime.go lists those names.
 var defaultRuntimeMetrics = []string{
 	// Scheduler.
 	"/sched/latencies:seconds",

@@ -17,7 +17,7 @@ import (
 
 // pinnedSeries is every series name the default set exports on Linux, as written in the text
 // exposition. A change here changes what dashboards and alert rules can query: update the
-// catalogue (internal/catalog/runtime.go) and the rules with it.
+// catalogue (catalog/runtime.go) and the rules with it.
 var pinnedSeries = []string{
 	"go_cpu_classes_gc_mark_assist_cpu_seconds_total",
 	"go_cpu_classes_gc_total_cpu_seconds_total",
