@@ -14,16 +14,16 @@ import (
 // FuzzSLOSpecPromtool feeds arbitrary SLO specs to the alerts generator: every spec that
 // alerts.Load accepts must generate rule files that `promtool check rules` accepts. (alerts'
 // own FuzzLoad checks that Load never panics and that the rules are YAML; this one asks
-// Prometheus's own checker, which also parses every PromQL expression.) Seeds: alerts'
+// Prometheus's own checker, which also parses every PromQL expression.) Seeds: alerts.
 // testdata/specs and the default spec; .ci/extra fuzzes it for a bounded time.
 func FuzzSLOSpecPromtool(f *testing.F) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
 		f.Fatalf("promtool is needed (Debian package prometheus: apt-get install -y prometheus): %v", err)
 	}
-	seeds, _ := filepath.Glob(filepath.Join("..", "alerts", "testdata", "specs", "*.yaml"))
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "alerts", "testdata", "specs", "*.yaml"))
 	if len(seeds) == 0 {
-		f.Fatal("no seed specs in ../alerts/testdata/specs")
+		f.Fatal("no seed specs in ../../alerts/testdata/specs")
 	}
 	for _, s := range seeds {
 		data, err := os.ReadFile(s)
