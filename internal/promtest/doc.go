@@ -15,4 +15,20 @@
 // Query runs one instant query; WaitForData repeats a query until it returns at least one
 // sample; API reads any other JSON endpoint of the HTTP API (rules, targets, exemplars).
 // A missing binary fails the test: it never skips.
+//
+// # Versions and settings
+//
+// WithVersion(Prometheus3) runs Prometheus 3 ($PROMETHEUS3, else prometheus3 in ToolsDir, where
+// scripts/install-tools builds it); Versions lists both, for a table test. WithNativeHistograms
+// turns native histograms on the way each version wants it (a feature flag on 2.42, the
+// scrape_native_histograms setting on 3); WithAlwaysScrapeClassicHistograms and WithOTLPReceiver
+// exist on Prometheus 3 only and fail the test on 2.42.
+//
+// # Alertmanager and Jaeger
+//
+// StartAlertmanager runs a real Alertmanager (the Debian package, or $ALERTMANAGER) with a given
+// configuration, clustering off; StartWebhook is a loopback receiver that records what its
+// webhook_configs post; WithAlertmanager points a Prometheus at it. StartJaeger runs Jaeger v2
+// with in-memory storage, OTLP receivers on free ports (Jaeger.OTLPHTTP, Jaeger.OTLPGRPC) and the
+// query API (Jaeger.QueryURL, Trace, Traces).
 package promtest

@@ -10,12 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -48,10 +46,17 @@ func (f optionFunc) apply(c *config) { f(c) }
 type target struct{ job, addr, path string }
 
 type config struct {
-	targets  []target
-	rules    []string
-	features []string
-	timeout  time.Duration
+	targets       []target
+	rules         []string
+	features      []string
+	timeout       time.Duration
+	version       Version
+	native        bool
+	alwaysClassic bool
+	otlp          string // translation strategy; "" when the OTLP receiver is off
+	alertmanagers []string
+	retention     time.Duration
+	external      map[string]string
 }
 
 // WithTarget adds a scrape job named job for addr (host:port), scraped at /metrics every second.
@@ -75,6 +80,66 @@ func WithFeatures(features ...string) Option {
 	return optionFunc(func(c *config) { c.features = append(c.features, features...) })
 }
 
+// WithVersion selects the Prometheus that Start runs (default Prometheus2).
+func WithVersion(v Version) Option {
+	return optionFunc(func(c *config) { c.version = v })
+}
+
+// WithNativeHistograms makes the server scrape native histograms: --enable-feature=native-histograms
+// on Prometheus 2, the scrape_native_histograms setting on Prometheus 3 (whose feature flag is
+// gone). WithFeatures("native-histograms") does the same on either version.
+func WithNativeHistograms() Option {
+	return optionFunc(func(c *config) { c.native = true })
+}
+
+// WithAlwaysScrapeClassicHistograms keeps the classic _bucket, _count and _sum series of a
+// histogram that also has native buckets (always_scrape_classic_histograms, Prometheus 3 only:
+// Start fails the test on Prometheus 2.42, which has no such setting).
+func WithAlwaysScrapeClassicHistograms() Option {
+	return optionFunc(func(c *config) { c.alwaysClassic = true })
+}
+
+// OTLP translation strategies of Prometheus 3's OTLP receiver (otlp.translation_strategy).
+const (
+	// OTLPUnderscoreEscapingWithSuffixes escapes names to [a-zA-Z0-9_] and adds unit and _total
+	// suffixes (the default).
+	OTLPUnderscoreEscapingWithSuffixes = "UnderscoreEscapingWithSuffixes"
+	// OTLPUnderscoreEscapingWithoutSuffixes escapes names and adds no suffix.
+	OTLPUnderscoreEscapingWithoutSuffixes = "UnderscoreEscapingWithoutSuffixes"
+	// OTLPNoUTF8EscapingWithSuffixes keeps UTF-8 names and adds suffixes.
+	OTLPNoUTF8EscapingWithSuffixes = "NoUTF8EscapingWithSuffixes"
+	// OTLPNoTranslation keeps names as the producer wrote them.
+	OTLPNoTranslation = "NoTranslation"
+)
+
+// WithOTLPReceiver turns on Prometheus 3's OTLP receiver (--web.enable-otlp-receiver, at
+// Server.OTLPMetricsURL) with the given translation strategy ("" for the server's default).
+// Prometheus 2.42 has none: Start fails the test.
+func WithOTLPReceiver(translation string) Option {
+	return optionFunc(func(c *config) {
+		if translation == "" {
+			translation = "default"
+		}
+		c.otlp = translation
+	})
+}
+
+// WithAlertmanager sends the server's alerts to the Alertmanager at url (such as
+// Alertmanager.URL).
+func WithAlertmanager(url string) Option {
+	return optionFunc(func(c *config) { c.alertmanagers = append(c.alertmanagers, url) })
+}
+
+// WithRetention sets --storage.tsdb.retention.time (default: the server's, 15 days).
+func WithRetention(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.retention = d })
+}
+
+// WithExternalLabels sets global.external_labels, which every alert the server sends carries.
+func WithExternalLabels(labels map[string]string) Option {
+	return optionFunc(func(c *config) { c.external = labels })
+}
+
 // WithStartTimeout bounds how long Start waits for the server to become ready (default 30s).
 func WithStartTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })
@@ -86,6 +151,8 @@ type Server struct {
 	URL string
 	// Dir holds prometheus.yml and the data directory.
 	Dir string
+	// Version is the Prometheus that runs.
+	Version Version
 
 	client *http.Client
 }
@@ -95,16 +162,32 @@ type Server struct {
 // stopped, and its log printed when the test failed, in t.Cleanup.
 func Start(t TB, opts ...Option) *Server {
 	t.Helper()
-	cfg := config{timeout: 30 * time.Second}
+	cfg := config{timeout: 30 * time.Second, version: Prometheus2}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
-	bin := os.Getenv("PROMETHEUS")
-	if bin == "" {
-		bin = DefaultBinary
+	bin, err := cfg.version.Binary()
+	if err != nil {
+		t.Fatalf("promtest: %v", err)
 	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("promtest: Prometheus binary: %v (install the Debian package prometheus)", err)
+	features := make([]string, 0, len(cfg.features))
+	for _, f := range cfg.features {
+		if f == "native-histograms" {
+			cfg.native = true // a setting, not a flag, on Prometheus 3
+			continue
+		}
+		features = append(features, f)
+	}
+	if cfg.version == Prometheus2 {
+		switch {
+		case cfg.alwaysClassic:
+			t.Fatalf("promtest: always_scrape_classic_histograms needs Prometheus 3 (WithVersion(Prometheus3)); 2.42 has no such setting")
+		case cfg.otlp != "":
+			t.Fatalf("promtest: the OTLP receiver needs Prometheus 3 (WithVersion(Prometheus3))")
+		}
+		if cfg.native {
+			features = append(features, "native-histograms")
+		}
 	}
 	dir := t.TempDir()
 	rules := make([]string, len(cfg.rules))
@@ -116,7 +199,7 @@ func Start(t TB, opts ...Option) *Server {
 		rules[i] = abs
 	}
 	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(renderConfig(cfg.targets, rules)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(renderConfig(&cfg, rules)), 0o644); err != nil {
 		t.Fatalf("promtest: %v", err)
 	}
 	addr, err := freeAddr()
@@ -130,60 +213,26 @@ func Start(t TB, opts ...Option) *Server {
 		"--web.enable-lifecycle",
 		"--log.level=info",
 	}
-	for _, f := range cfg.features {
+	if cfg.otlp != "" {
+		args = append(args, "--web.enable-otlp-receiver")
+	}
+	if cfg.retention > 0 {
+		args = append(args, "--storage.tsdb.retention.time="+promDuration(cfg.retention))
+	}
+	for _, f := range features {
 		args = append(args, "--enable-feature="+f)
 	}
-	var logs syncBuffer
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout = &logs
-	cmd.Stderr = &logs
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("promtest: start %s: %v", bin, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("promtest: Prometheus log:\n%s", logs.String())
-		}
-	})
-	s := &Server{URL: "http://" + addr, Dir: dir, client: &http.Client{Timeout: 10 * time.Second}}
+	s := &Server{URL: "http://" + addr, Dir: dir, Version: cfg.version, client: &http.Client{Timeout: 10 * time.Second}}
 	t.Cleanup(s.client.CloseIdleConnections)
-	deadline := time.Now().Add(cfg.timeout)
-	for {
-		select {
-		case err := <-done:
-			done <- err // let the cleanup's receive finish
-			t.Fatalf("promtest: Prometheus exited before it was ready: %v\n%s", err, logs.String())
-		default:
-		}
-		if s.ready() {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("promtest: Prometheus not ready after %v\n%s", cfg.timeout, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	runProcess(t, cfg.version.String(), bin, args, s.ready, cfg.timeout)
+	return s
 }
 
-func (s *Server) ready() bool {
-	resp, err := s.client.Get(s.URL + "/-/ready")
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
+func (s *Server) ready() bool { return httpOK(s.client, s.URL+"/-/ready") }
+
+// OTLPMetricsURL is the endpoint of the OTLP receiver (WithOTLPReceiver), for
+// OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.
+func (s *Server) OTLPMetricsURL() string { return s.URL + "/api/v1/otlp/v1/metrics" }
 
 // Sample is one element of an instant vector.
 type Sample struct {
@@ -313,18 +362,43 @@ func (s *Server) API(ctx context.Context, path string, params url.Values) (json.
 	return env.Data, nil
 }
 
-func renderConfig(targets []target, rules []string) string {
+func renderConfig(c *config, rules []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  scrape_timeout: %s\n  evaluation_interval: %s\n", Interval, Interval, Interval)
+	if c.version != Prometheus2 {
+		fmt.Fprintf(&b, "  scrape_native_histograms: %t\n", c.native)
+		if c.alwaysClassic {
+			b.WriteString("  always_scrape_classic_histograms: true\n")
+		}
+	}
+	if len(c.external) > 0 {
+		b.WriteString("  external_labels:\n")
+		for _, k := range sortedKeys(c.external) {
+			fmt.Fprintf(&b, "    %s: %q\n", k, c.external[k])
+		}
+	}
+	if c.otlp != "" && c.otlp != "default" {
+		fmt.Fprintf(&b, "otlp:\n  translation_strategy: %s\n", c.otlp)
+	}
+	if len(c.alertmanagers) > 0 {
+		b.WriteString("alerting:\n  alertmanagers:\n")
+		for _, am := range c.alertmanagers {
+			u, err := url.Parse(am)
+			if err != nil || u.Host == "" {
+				u = &url.URL{Scheme: "http", Host: am}
+			}
+			fmt.Fprintf(&b, "    - scheme: %s\n      path_prefix: %q\n      static_configs:\n        - targets: [%q]\n", u.Scheme, u.Path, u.Host)
+		}
+	}
 	if len(rules) > 0 {
 		b.WriteString("rule_files:\n")
 		for _, r := range rules {
 			fmt.Fprintf(&b, "  - %q\n", r)
 		}
 	}
-	if len(targets) > 0 {
+	if len(c.targets) > 0 {
 		b.WriteString("scrape_configs:\n")
-		for _, tg := range targets {
+		for _, tg := range c.targets {
 			fmt.Fprintf(&b, "  - job_name: %q\n    metrics_path: %q\n    static_configs:\n      - targets: [%q]\n", tg.job, tg.path, tg.addr)
 		}
 	}

@@ -31,6 +31,15 @@ func metricsServer(t testing.TB) string {
 }
 
 func TestStartScrapesAndEvaluatesRules(t *testing.T) {
+	for _, v := range promtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			testStartScrapesAndEvaluatesRules(t, v)
+		})
+	}
+}
+
+func testStartScrapesAndEvaluatesRules(t *testing.T, v promtest.Version) {
 	addr := metricsServer(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
 	const rule = `groups:
@@ -43,7 +52,10 @@ func TestStartScrapesAndEvaluatesRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := promtest.Start(t, promtest.WithTarget("app", addr), promtest.WithRuleFiles(rules),
-		promtest.WithFeatures("exemplar-storage"))
+		promtest.WithFeatures("exemplar-storage"), promtest.WithVersion(v))
+	if srv.Version != v {
+		t.Errorf("Server.Version = %v, want %v", srv.Version, v)
+	}
 
 	got := srv.WaitForData(t, `promtest_hits_total{job="app"}`, 20*time.Second)
 	if len(got) != 1 || got[0].Metric["kind"] != "a" || got[0].Value < 1 {
@@ -119,18 +131,111 @@ func (f *fakeTB) Fatalf(format string, args ...any) {
 	panic(f)
 }
 
-func TestStartFailsWithoutBinary(t *testing.T) {
-	t.Setenv("PROMETHEUS", filepath.Join(t.TempDir(), "no-such-prometheus"))
-	f := &fakeTB{TB: t}
+// fatalOf runs f with a fakeTB and returns the message it failed with ("" if none).
+func fatalOf(t *testing.T, f func(tb testing.TB)) string {
+	fk := &fakeTB{TB: t}
 	func() {
 		defer func() {
-			if r := recover(); r != nil && r != f {
+			if r := recover(); r != nil && r != fk {
 				panic(r)
 			}
 		}()
-		promtest.Start(f)
+		f(fk)
 	}()
-	if !strings.Contains(f.fatal, "no-such-prometheus") {
-		t.Fatalf("Start without a binary: fatal = %q, want it to name the binary", f.fatal)
+	return fk.fatal
+}
+
+func TestStartFailsWithoutBinary(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-binary")
+	tests := []struct {
+		env   string
+		start func(testing.TB)
+	}{
+		{"PROMETHEUS", func(tb testing.TB) { promtest.Start(tb) }},
+		{"PROMETHEUS3", func(tb testing.TB) { promtest.Start(tb, promtest.WithVersion(promtest.Prometheus3)) }},
+		{"ALERTMANAGER", func(tb testing.TB) { promtest.StartAlertmanager(tb, "") }},
+		{"JAEGER", func(tb testing.TB) { promtest.StartJaeger(tb) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			t.Setenv(tt.env, missing)
+			fatal := fatalOf(t, tt.start)
+			if !strings.Contains(fatal, "no-such-binary") || !strings.Contains(fatal, "scripts/install-tools") {
+				t.Fatalf("fatal = %q, want it to name the binary and scripts/install-tools", fatal)
+			}
+		})
+	}
+}
+
+func TestPrometheus2RefusesPrometheus3Settings(t *testing.T) {
+	for name, opt := range map[string]promtest.Option{
+		"always_scrape_classic_histograms": promtest.WithAlwaysScrapeClassicHistograms(),
+		"OTLP receiver":                    promtest.WithOTLPReceiver(""),
+	} {
+		fatal := fatalOf(t, func(tb testing.TB) { promtest.Start(tb, opt) })
+		if !strings.Contains(fatal, "Prometheus 3") {
+			t.Errorf("%s on 2.42: fatal = %q, want it to ask for Prometheus 3", name, fatal)
+		}
+	}
+}
+
+// TestAlertmanagerToWebhook posts an alert to a real Alertmanager and reads it back from the API
+// and from the webhook receiver it routes to.
+func TestAlertmanagerToWebhook(t *testing.T) {
+	t.Parallel()
+	hook := promtest.StartWebhook(t)
+	am := promtest.StartAlertmanager(t, `route:
+  receiver: hook
+  group_wait: 0s
+  group_interval: 1s
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: `+hook.URL+`/hook
+`)
+	body := `[{"labels":{"alertname":"PromtestAlert","severity":"page"},"annotations":{"summary":"hello"}}]`
+	resp, err := http.Post(am.URL+"/api/v2/alerts", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/v2/alerts: HTTP %d", resp.StatusCode)
+	}
+	n := hook.WaitFor(t, "for PromtestAlert", func(n promtest.Notification) bool {
+		return n.CommonLabels["alertname"] == "PromtestAlert"
+	}, 20*time.Second)
+	if n.Path != "/hook" || n.Receiver != "hook" || n.Status != "firing" || n.CommonAnnotations["summary"] != "hello" {
+		t.Errorf("notification = %+v, want path /hook, receiver hook, firing, summary hello", n)
+	}
+	got, err := am.Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Labels["severity"] != "page" || got[0].Status.State != "active" {
+		t.Errorf("alerts = %+v, want one active page", got)
+	}
+}
+
+// TestJaegerStarts checks the fixture's ports: the query API answers and both receivers listen.
+func TestJaegerStarts(t *testing.T) {
+	t.Parallel()
+	j := promtest.StartJaeger(t)
+	for _, u := range []string{j.OTLPHTTP, j.OTLPGRPC, j.QueryURL} {
+		if !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Errorf("endpoint %q, want a loopback URL", u)
+		}
+	}
+	// An OTLP/HTTP request with an empty body is a valid empty export.
+	resp, err := http.Post(j.OTLPHTTP+"/v1/traces", "application/x-protobuf", strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST /v1/traces: HTTP %d, want 200", resp.StatusCode)
+	}
+	if _, err := j.Trace(context.Background(), "0123456789abcdef0123456789abcdef"); err == nil {
+		t.Error("Trace of an unknown id: no error")
 	}
 }
