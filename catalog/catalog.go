@@ -158,6 +158,15 @@ const (
 // ReasonQueueFull, ReasonUploadError or ReasonShutdown.
 const ProfilingDropped = "perfobs_profiling_dropped_total"
 
+// Flight recorder (package flightrecorder): snapshots taken, and slow requests that took none, by
+// LabelReason: one of "cooldown", "busy", "cap", "error". FlightRecorderSnapshotAttr is the span
+// attribute that names the snapshot covering a slow request.
+const (
+	FlightRecorderSnapshots    = "perfobs_flightrecorder_snapshots_total"
+	FlightRecorderSkipped      = "perfobs_flightrecorder_skipped_total"
+	FlightRecorderSnapshotAttr = "perfobs.flightrecorder.snapshot_id"
+)
+
 // LabelReason is the label of ProfilingDropped, and its values.
 const (
 	LabelReason = "reason"
