@@ -13,8 +13,10 @@ replace github.com/perfobs/perfobs-go/dashboards => ../dashboards
 replace github.com/perfobs/perfobs-go/tools => ../tools
 
 require (
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/grafana/pyroscope-go v1.5.0
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000
+	github.com/perfobs/perfobs-go/internal/testkit v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/middleware/grpcmw v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/perfobs v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
@@ -60,3 +62,5 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 )
+
+replace github.com/perfobs/perfobs-go/internal/testkit => ../internal/testkit

@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -19,11 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/status"
 
+	"github.com/perfobs/perfobs-go/internal/testkit/grpctest"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
@@ -208,39 +205,15 @@ func counterValue(t testing.TB, g prometheus.Gatherer, name string, want map[str
 	return v
 }
 
-// testService is the interop TestService: EmptyCall answers, UnaryCall panics when the payload
-// says "panic" and otherwise echoes.
-type testService struct {
-	testpb.UnimplementedTestServiceServer
-}
-
-func (testService) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
-	return &testpb.Empty{}, nil
-}
-
-func (testService) UnaryCall(_ context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	if string(req.GetPayload().GetBody()) == "panic" {
-		time.Sleep(panicDelay)
-		panic(errHandlerPanic)
-	}
-	return &testpb.SimpleResponse{Payload: req.GetPayload()}, nil
-}
-
 // panicDelay is how long a panicking handler works before it panics, so the recorded latency
 // can be checked.
 const panicDelay = 20 * time.Millisecond
 
-var errHandlerPanic = errors.New("handler bug")
+// errHandlerPanic is what the handlers panic with, the gRPC test service's included.
+var errHandlerPanic = grpctest.ErrPanic
 
-// unknownMethod answers every call to a method no service registered: reads the request and
-// returns NOT_FOUND.
-func unknownMethod(_ any, stream grpc.ServerStream) error {
-	var in testpb.Empty
-	if err := stream.RecvMsg(&in); err != nil {
-		return err
-	}
-	return status.Error(codes.NotFound, "no such method")
-}
+// testService is the gRPC test service of these tests: UnaryCall panics when the payload says "panic".
+func testService() *grpctest.Service { return &grpctest.Service{PanicDelay: panicDelay} }
 
 // grpcPair is a gRPC server on loopback TCP and a client connected to it, both instrumented.
 type grpcPair struct {
@@ -253,29 +226,10 @@ type grpcPair struct {
 // in extra sees the panic after grpcmw recorded it) and a client with rec's dial options.
 func startGRPC(t testing.TB, rec *grpcmw.Recorder, extra ...grpc.ServerOption) *grpcPair {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append(extra, rec.ServerOptions()...)
-	opts = append(opts, grpc.UnknownServiceHandler(unknownMethod))
-	srv := grpc.NewServer(opts...)
-	testpb.RegisterTestServiceServer(srv, testService{})
-	served := make(chan struct{})
-	go func() { defer close(served); _ = srv.Serve(ln) }()
-	conn, err := grpc.NewClient(ln.Addr().String(),
-		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, rec.DialOptions()...)...)
-	if err != nil {
-		srv.Stop()
-		t.Fatal(err)
-	}
-	p := &grpcPair{srv: srv, conn: conn, test: testpb.NewTestServiceClient(conn)}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-		<-served
-	})
-	return p
+	opts := append(extra, grpcmw.ServerOptions(rec)...)
+	opts = append(opts, grpc.UnknownServiceHandler(grpctest.UnknownMethod))
+	s := grpctest.Start(t, grpctest.Config{Service: testService(), Server: opts, Dial: grpcmw.DialOptions(rec)})
+	return &grpcPair{srv: s.Server, conn: s.Conn, test: s.Client}
 }
 
 // grpcRecorder makes the gRPC recorder of obs.

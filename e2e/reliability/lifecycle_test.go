@@ -48,12 +48,12 @@ func startApp(obs *perfobs.Observer) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	a.grpcSrv = grpc.NewServer(rec.ServerOptions()...)
-	testpb.RegisterTestServiceServer(a.grpcSrv, testService{})
+	a.grpcSrv = grpc.NewServer(grpcmw.ServerOptions(rec)...)
+	testpb.RegisterTestServiceServer(a.grpcSrv, testService())
 	a.grpcDone = make(chan struct{})
 	go func() { defer close(a.grpcDone); _ = a.grpcSrv.Serve(ln) }()
 	a.grpcConn, err = grpc.NewClient(ln.Addr().String(),
-		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, rec.DialOptions()...)...)
+		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, grpcmw.DialOptions(rec)...)...)
 	if err != nil {
 		a.close()
 		return nil, err
