@@ -16,22 +16,13 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/testkit/oteltest"
 	"github.com/perfobs/perfobs-go/middleware"
 )
-
-// newTracing returns an SDK tracer provider that samples every span and records them in memory.
-func newTracing(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
-	t.Helper()
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())), sdktrace.WithSpanProcessor(sr))
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	return tp, sr
-}
 
 func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
 	out := map[attribute.Key]string{}
@@ -78,7 +69,7 @@ func TestServerSpans(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tp, sr := newTracing(t)
+			tp, sr := oteltest.New(t)
 			mux := http.NewServeMux()
 			mux.Handle(tt.pattern, tt.handler)
 			h := middleware.HTTP(mux, middleware.WithRegisterer(prometheus.NewRegistry()), middleware.WithTracerProvider(tp))
@@ -130,7 +121,7 @@ func TestServerSpans(t *testing.T) {
 // TestHandlerSeesSpanAndBaggage: the handler's context carries the server span and the caller's
 // baggage.
 func TestHandlerSeesSpanAndBaggage(t *testing.T) {
-	tp, sr := newTracing(t)
+	tp, sr := oteltest.New(t)
 	var gotSpan trace.SpanContext
 	var gotBaggage string
 	mux := http.NewServeMux()
@@ -153,7 +144,7 @@ func TestHandlerSeesSpanAndBaggage(t *testing.T) {
 // TestClientToServerPropagation: Transport's client span is the parent of the server span across
 // a real connection, baggage travels, and the caller's request is not changed.
 func TestClientToServerPropagation(t *testing.T) {
-	tp, sr := newTracing(t)
+	tp, sr := oteltest.New(t)
 	mux := http.NewServeMux()
 	var serverBaggage string
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -217,7 +208,7 @@ func TestClientToServerPropagation(t *testing.T) {
 // TestClientSpanOnTransportError: a failed round trip ends the client span with an error status,
 // error.type and an exception event; credentials never reach url.full.
 func TestClientSpanOnTransportError(t *testing.T) {
-	tp, sr := newTracing(t)
+	tp, sr := oteltest.New(t)
 	rt := middleware.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Header.Get("traceparent") == "" {
 			t.Error("no traceparent on the outgoing request")
@@ -272,7 +263,7 @@ func exemplarsOf(t *testing.T, reg prometheus.Gatherer, name string) []string {
 // server and the client histogram; a request whose caller did not sample leaves none. The
 // OpenMetrics exposition shows it.
 func TestExemplarsFromSampledSpans(t *testing.T) {
-	tp, sr := newTracing(t)
+	tp, sr := oteltest.New(t)
 	reg := prometheus.NewRegistry()
 	h := middleware.HTTP(benchMux(), middleware.WithRegisterer(reg), middleware.WithTracerProvider(tp))
 
@@ -317,7 +308,7 @@ func TestExemplarsFromSampledSpans(t *testing.T) {
 // TestCustomPropagator: WithPropagator replaces the default, here with baggage only, so a
 // traceparent header is ignored.
 func TestCustomPropagator(t *testing.T) {
-	tp, sr := newTracing(t)
+	tp, sr := oteltest.New(t)
 	h := middleware.HTTP(benchMux(), middleware.WithRegisterer(prometheus.NewRegistry()),
 		middleware.WithTracerProvider(tp), middleware.WithPropagator(propagation.Baggage{}))
 	req := httptest.NewRequest("GET", "/users/1", nil)

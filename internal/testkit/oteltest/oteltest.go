@@ -1,5 +1,5 @@
 // Package oteltest is the one in-memory OpenTelemetry setup of this project's tests: a tracer
-// provider that samples every span and records the ended ones.
+// provider that samples as the specification's default does and records the ended spans.
 package oteltest
 
 import (
@@ -10,12 +10,13 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
-// New returns a provider that samples everything and a recorder of its spans; the provider shuts
+// New returns a provider that samples every span its parent does not mark unsampled (the
+// specification's default sampler, parentbased_always_on) and a recorder of its spans; the provider shuts
 // down when the test ends.
 func New(t testing.TB) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
 	t.Helper()
 	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(sr))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())), sdktrace.WithSpanProcessor(sr))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp, sr
 }
