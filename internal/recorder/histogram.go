@@ -1,47 +1,65 @@
-// Package recorder holds the hot path's metric storage: histograms and gauges sharded per
-// processor (through sync.Pool's per-P caches), read lock-free, and exposed as a
-// prometheus.Collector whose output equals client_golang's for the same observations.
+// Package recorder holds the hot path's metric storage: lazily striped histograms and sharded
+// gauges, read lock-free, and exposed as a prometheus.Collector whose output equals
+// client_golang's for the same observations.
 //
 // Why not client_golang's HistogramVec: every observation there does a map lookup keyed by a
 // hash of the label values, and all cores hit the same atomic count and the same CAS loop on the
-// float sum, so it stops scaling at a few cores. Here an observation is two uncontended atomic
-// adds on the caller's shard: the bucket count and an integer sum (nanoseconds or bytes), which
-// needs no CAS loop. The count is the sum of the bucket counts, so it is always consistent with
-// the buckets.
+// float sum, so it stops scaling at a few cores. Here an observation is two atomic adds on one
+// stripe of the series: the bucket count and an integer sum (nanoseconds or bytes), which needs
+// no CAS loop. The count is the sum of the bucket counts, so it is always consistent with the
+// buckets.
+//
+// Why stripes grow lazily: most series are cold (the long tail of routes and status codes) and
+// never see two cores at once, so a series starts with one stripe, the size of one
+// client_golang histogram's counts, and doubles its stripes, up to the processor count, only
+// when its observations collide. See docs/recorder.md for the design and its measurements.
 package recorder
 
 import (
-	"encoding/hex"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
-	"github.com/perfobs/perfobs-go/catalog"
 )
 
-// cellsPerLine is how many 8-byte cells fill a 64-byte cache line; each shard's cells start on
-// a new line so that two cores never write the same line.
+// cellsPerLine is how many 8-byte cells fill a 64-byte cache line; each stripe's cells fill
+// whole lines so that two cores writing two stripes never write the same line.
 const cellsPerLine = 8
 
-// Histogram is one labelled series: bucket counts and an integer sum per shard.
+// Histogram is one labelled series: bucket counts and an integer sum, in one stripe until its
+// observations contend, then in up to the vec's stripe cap.
 type Histogram struct {
-	labels    []string
-	stride    int // cells per shard: buckets + the +Inf bucket + the sum, rounded up to a line
-	cells     []atomic.Uint64
-	exemplars []atomic.Pointer[Exemplar] // one per bucket (+Inf included), nil until used
-	native    []nativeShard              // one per shard when the vec has native buckets
-	created   time.Time
-	memo      atomic.Pointer[string]
+	l    *layout
+	base stripe                     // stripe 0, also the first entry of every later stripe set
+	set  atomic.Pointer[stripeSet]  // nil while the series has only its base stripe
+	last atomic.Int64               // when an observation last contended (since epoch, ns); 0 never
+	ex   atomic.Pointer[[]exemplar] // one slot per bucket (+Inf included), allocated on first use
+	memo atomic.Pointer[string]
+
+	labels  []string
+	created int64 // unix nanoseconds
 }
+
+// stripe is one copy of a series' counters: cells[i] counts bucket i (the last bucket is +Inf),
+// cells[len-1] is the sum; len is a whole number of cache lines.
+type stripe struct {
+	cells  []atomic.Uint64
+	native *nativeShard // nil unless the vec has native buckets
+}
+
+// stripeSet is a series' stripes once it has grown: a power of two of them, the first the base.
+// A grown set copies the stripes of the one it replaces, so a writer still holding the old set
+// writes cells that the new one also holds: no observation is lost.
+type stripeSet struct{ s []stripe }
+
+// exemplar is one bucket's exemplar slot.
+type exemplar = atomic.Pointer[Exemplar]
 
 // Memo returns a string derived from the series' labels (a span name, say), computing it with
 // make on first use; later calls return it without allocating.
@@ -54,18 +72,33 @@ func (h *Histogram) Memo(make func() string) string {
 	return s
 }
 
+// Stripes returns how many stripes the series has now: 1 until its observations contend.
+func (h *Histogram) Stripes() int {
+	if set := h.set.Load(); set != nil {
+		return len(set.s)
+	}
+	return 1
+}
+
 // Exemplar ties one observation to the trace that produced it.
 type Exemplar struct {
 	Value   int64 // in the vec's integer unit
 	TraceID [16]byte
 	SpanID  [8]byte
 	At      time.Time
+
+	pb atomic.Pointer[dtoExemplar] // built on the first scrape that shows it
 }
 
 // ExemplarInterval is how often, at most, a bucket's exemplar is replaced. Prometheus keeps the
 // latest exemplar of each bucket at each scrape, so replacing it more often than a scrape
 // interval only costs an allocation and a contended store per observation.
 const ExemplarInterval = 100 * time.Millisecond
+
+// GrowWindow is the contention rate that grows a series' stripes: two contended observations
+// of one series less than GrowWindow apart double its stripes. A series that contends less
+// often than that (a cold route hit by two cores by chance, every few seconds) stays small.
+const GrowWindow = time.Millisecond
 
 // Shape describes the buckets of a HistogramVec.
 type Shape struct {
@@ -77,21 +110,31 @@ type Shape struct {
 	Native bool
 }
 
-// HistogramVec is a set of Histograms sharing a Desc and bucket layout. Series are added under a
-// mutex (rarely) and read through an atomically swapped map (on every observation).
-type HistogramVec[K comparable] struct {
+// layout is what every series of a vec shares, so that a Histogram can observe and write itself
+// without its vec's key type.
+type layout struct {
 	desc      *prometheus.Desc
 	shape     Shape
 	intBounds []int64 // bounds in integer units: an observation v falls in the first bucket with v <= bound
-	shards    int
-	native    nativeLayout // when shape.Native
+	stride    int     // cells per stripe: buckets + the +Inf bucket + the sum, rounded up to a line
+	stripes   int     // the most stripes a series grows to: a power of two
+	div       float64 // 1/Scale when it is a whole number: dividing by it rounds exactly
+	native    nativeLayout
+	names     []string // label names, sorted as client_golang sorts label pairs
+	order     []int    // order[i] is the index in a series' labels of names[i]
+}
 
+// HistogramVec is a set of Histograms sharing a Desc and bucket layout. Series are added under a
+// mutex (rarely) and read through an atomically swapped map (on every observation).
+type HistogramVec[K comparable] struct {
+	l      *layout
 	series atomic.Pointer[map[K]*Histogram]
 	mu     sync.Mutex // serializes inserts
 }
 
-// Shards returns how many shards each series has: GOMAXPROCS at construction, rounded up to a
-// power of two and capped, so that every P usually has a shard of its own.
+// Shards returns the processor count rounded up to a power of two and capped at 64: how many
+// stripes a hot series grows to (and how many shards a GaugeArray has), so that every P usually
+// has one of its own.
 func Shards() int {
 	n := 1
 	for n < runtime.GOMAXPROCS(0) && n < 64 {
@@ -108,17 +151,31 @@ func NewHistogramVec[K comparable](name, help string, labelNames []string, shape
 	if !(shape.Scale > 0) {
 		return nil, fmt.Errorf("%s: scale %v must be positive", name, shape.Scale)
 	}
-	v := &HistogramVec[K]{
-		desc:   prometheus.NewDesc(name, help, labelNames, nil),
-		shape:  Shape{Bounds: append([]float64(nil), shape.Bounds...), Scale: shape.Scale, Native: shape.Native},
-		shards: Shards(),
+	l := &layout{
+		desc:    prometheus.NewDesc(name, help, labelNames, nil),
+		shape:   Shape{Bounds: slices.Clone(shape.Bounds), Scale: shape.Scale, Native: shape.Native},
+		stripes: Shards(),
 	}
+	nb := len(shape.Bounds) + 1 // with +Inf
+	l.stride = (nb + 1 + cellsPerLine - 1) / cellsPerLine * cellsPerLine
 	if shape.Native {
-		v.native = newNativeLayout(shape.Scale)
+		l.native = newNativeLayout(shape.Scale)
+	}
+	if d := math.Round(1 / shape.Scale); d >= 1 && math.Abs(d*shape.Scale-1) < 1e-12 {
+		l.div = d
 	}
 	for _, b := range shape.Bounds {
-		v.intBounds = append(v.intBounds, int64(math.Round(b/shape.Scale)))
+		l.intBounds = append(l.intBounds, int64(math.Round(b/shape.Scale)))
 	}
+	l.order = make([]int, len(labelNames))
+	for i := range l.order {
+		l.order[i] = i
+	}
+	sort.SliceStable(l.order, func(a, b int) bool { return labelNames[l.order[a]] < labelNames[l.order[b]] })
+	for _, i := range l.order {
+		l.names = append(l.names, labelNames[i])
+	}
+	v := &HistogramVec[K]{l: l}
 	empty := map[K]*Histogram{}
 	v.series.Store(&empty)
 	return v, nil
@@ -140,7 +197,7 @@ func checkBounds(b []float64) error {
 }
 
 // Shape returns the vec's bucket layout.
-func (v *HistogramVec[K]) Shape() Shape { return v.shape }
+func (v *HistogramVec[K]) Shape() Shape { return v.l.shape }
 
 // Get returns the series for key without locking, or nil when it does not exist yet.
 func (v *HistogramVec[K]) Get(key K) *Histogram {
@@ -159,18 +216,8 @@ func (v *HistogramVec[K]) GetOrCreate(key K, labels func() []string) *Histogram 
 	if h := old[key]; h != nil {
 		return h
 	}
-	nb := len(v.intBounds) + 1 // with +Inf
-	stride := (nb + 1 + cellsPerLine - 1) / cellsPerLine * cellsPerLine
-	h := &Histogram{
-		labels:    labels(),
-		stride:    stride,
-		cells:     make([]atomic.Uint64, stride*v.shards),
-		exemplars: make([]atomic.Pointer[Exemplar], nb),
-		created:   time.Now(),
-	}
-	if v.shape.Native {
-		h.native = v.native.newShards(v.shards)
-	}
+	h := &Histogram{l: v.l, labels: labels(), created: time.Now().UnixNano()}
+	h.base = v.l.newStripe()
 	next := make(map[K]*Histogram, len(old)+1)
 	for k, s := range old {
 		next[k] = s
@@ -180,12 +227,36 @@ func (v *HistogramVec[K]) GetOrCreate(key K, labels func() []string) *Histogram 
 	return h
 }
 
+// newStripe allocates one stripe. Its cells are a whole number of cache lines, and Go's
+// allocator places an object whose size is a multiple of 64 bytes on a 64-byte boundary (every
+// size class from 64 bytes on is such a multiple, and spans start on pages): two stripes never
+// share a line. TestStripesAreLineAligned checks it.
+func (l *layout) newStripe() stripe {
+	s := stripe{cells: make([]atomic.Uint64, l.stride)}
+	if l.shape.Native {
+		s.native = l.native.newShard()
+	}
+	return s
+}
+
 // Len returns the number of series.
 func (v *HistogramVec[K]) Len() int { return len(*v.series.Load()) }
 
 // Bucket returns the index of the bucket that v falls in; len(bounds) is +Inf.
-func (v *HistogramVec[K]) Bucket(x int64) int {
-	b := v.intBounds
+func (v *HistogramVec[K]) Bucket(x int64) int { return v.l.bucket(x) }
+
+// toUnit converts an integer amount (an observation, a sum) into the exposed unit. Nanoseconds
+// are divided by 1e9 rather than multiplied by 1e-9, which is not exact in binary: the division
+// rounds correctly, so that sums that are exact in seconds come out exact, as client_golang's do.
+func (l *layout) toUnit(n int64) float64 {
+	if l.div != 0 {
+		return float64(n) / l.div
+	}
+	return float64(n) * l.shape.Scale
+}
+
+func (l *layout) bucket(x int64) int {
+	b := l.intBounds
 	// Linear search wins over binary search for the ~15 bounds of a latency histogram: the
 	// branches predict well and most requests land in the first few buckets.
 	if len(b) <= 16 {
@@ -199,113 +270,106 @@ func (v *HistogramVec[K]) Bucket(x int64) int {
 	return sort.Search(len(b), func(i int) bool { return x <= b[i] })
 }
 
-// Observe records x (in the vec's integer unit) on shard.
-func (v *HistogramVec[K]) Observe(h *Histogram, shard int, x int64) {
-	base := (shard & (v.shards - 1)) * h.stride
-	h.cells[base+v.Bucket(x)].Add(1)
-	h.cells[base+h.stride-1].Add(uint64(x))
-	if h.native != nil {
-		v.observeNative(h, shard, x)
+// Observe records x (in the vec's integer unit). shard is the caller's stripe hint (a
+// ShardPicker token): callers on different processors should pass different ones.
+func (v *HistogramVec[K]) Observe(h *Histogram, shard int, x int64) { h.observe(shard, x) }
+
+// observe records x on the stripe that shard selects and returns x's bucket. The sum is added
+// with a compare-and-swap of the value read before the bucket add: uncontended, it costs what an
+// atomic add costs (the line is already in this core's cache); when it fails, another core wrote
+// the stripe during this observation, which is the contention signal that grows the stripes.
+// The window spans the bucket add because, under contention, that add is when the line moves.
+func (h *Histogram) observe(shard int, x int64) int {
+	st := &h.base
+	set := h.set.Load()
+	if set != nil {
+		st = &set.s[shard&(len(set.s)-1)]
 	}
+	sum := &st.cells[len(st.cells)-1]
+	old := sum.Load() // read before the bucket add, so that the CAS below spans it
+	i := h.l.bucket(x)
+	st.cells[i].Add(1)
+	if !sum.CompareAndSwap(old, old+uint64(x)) {
+		sum.Add(uint64(x))
+		h.contended(set)
+	}
+	if st.native != nil {
+		h.l.observeNative(st.native, x)
+	}
+	return i
+}
+
+// epoch is the reference of the contention clock.
+var epoch = time.Now()
+
+// contended notes a contended observation on set (nil: the base stripe alone) and doubles the
+// stripes when the previous one was less than GrowWindow ago.
+func (h *Histogram) contended(set *stripeSet) {
+	n := 1
+	if set != nil {
+		n = len(set.s)
+	}
+	if n >= h.l.stripes {
+		return // fully grown: nothing to note, and no shared write on a hot series
+	}
+	now := int64(time.Since(epoch))
+	if last := h.last.Swap(now); last == 0 || now-last > int64(GrowWindow) {
+		return
+	}
+	h.grow(set)
+}
+
+// grow replaces set (nil: the base stripe alone) with one of twice as many stripes. Two cores
+// may grow at once: one wins the swap, the other's stripes are dropped unused.
+func (h *Histogram) grow(set *stripeSet) {
+	cur := []stripe{h.base}
+	if set != nil {
+		cur = set.s
+	}
+	next := make([]stripe, 2*len(cur))
+	copy(next, cur)
+	for i := len(cur); i < len(next); i++ {
+		next[i] = h.l.newStripe()
+	}
+	h.set.CompareAndSwap(set, &stripeSet{s: next})
+}
+
+// stripes returns every stripe the series has now.
+func (h *Histogram) stripes() []stripe {
+	if set := h.set.Load(); set != nil {
+		return set.s
+	}
+	return []stripe{h.base}
 }
 
 // ObserveWithExemplar records x like Observe and makes (traceID, spanID, at) the exemplar of its
 // bucket, unless the bucket's exemplar is younger than ExemplarInterval. It allocates only when
 // it replaces an exemplar.
 func (v *HistogramVec[K]) ObserveWithExemplar(h *Histogram, shard int, x int64, traceID [16]byte, spanID [8]byte, at time.Time) {
-	i := v.Bucket(x)
-	base := (shard & (v.shards - 1)) * h.stride
-	h.cells[base+i].Add(1)
-	h.cells[base+h.stride-1].Add(uint64(x))
-	if h.native != nil {
-		v.observeNative(h, shard, x)
+	i := h.observe(shard, x)
+	slots := h.ex.Load()
+	if slots == nil {
+		s := make([]exemplar, len(h.l.intBounds)+1)
+		if !h.ex.CompareAndSwap(nil, &s) {
+			slots = h.ex.Load()
+		} else {
+			slots = &s
+		}
 	}
-	if old := h.exemplars[i].Load(); old != nil && at.Sub(old.At) < ExemplarInterval {
+	slot := &(*slots)[i]
+	if old := slot.Load(); old != nil && at.Sub(old.At) < ExemplarInterval {
 		return
 	}
-	h.exemplars[i].Store(&Exemplar{Value: x, TraceID: traceID, SpanID: spanID, At: at})
+	slot.Store(&Exemplar{Value: x, TraceID: traceID, SpanID: spanID, At: at})
 }
 
 // Describe implements prometheus.Collector.
-func (v *HistogramVec[K]) Describe(ch chan<- *prometheus.Desc) { ch <- v.desc }
+func (v *HistogramVec[K]) Describe(ch chan<- *prometheus.Desc) { ch <- v.l.desc }
 
-// Collect implements prometheus.Collector: it sums the shards of every series.
+// Collect implements prometheus.Collector: each series is its own prometheus.Metric, which sums
+// its stripes when the registry writes it.
 func (v *HistogramVec[K]) Collect(ch chan<- prometheus.Metric) {
 	for _, h := range *v.series.Load() {
-		ch <- v.snapshot(h)
+		ch <- h
 	}
-}
-
-func (v *HistogramVec[K]) snapshot(h *Histogram) prometheus.Metric {
-	// The native buckets are read first: observations that land while the classic ones are read
-	// then show only in the classic counts, which are clamped to the native count below, so that
-	// the native histogram's count always equals the sum of its buckets (Prometheus checks it).
-	var native *nativeHistogram
-	if h.native != nil {
-		native = v.readNative(h)
-	}
-	nb := len(v.intBounds) + 1
-	counts := make([]uint64, nb)
-	var sum uint64
-	for s := 0; s < v.shards; s++ {
-		base := s * h.stride
-		for i := 0; i < nb; i++ {
-			counts[i] += h.cells[base+i].Load()
-		}
-		sum += h.cells[base+h.stride-1].Load()
-	}
-	limit := uint64(math.MaxUint64)
-	if native != nil {
-		limit = native.count
-	}
-	buckets := make(map[float64]uint64, nb-1)
-	var cum uint64
-	for i, ub := range v.shape.Bounds {
-		cum += counts[i]
-		buckets[ub] = min(cum, limit)
-	}
-	count := min(cum+counts[nb-1], limit)
-	var m prometheus.Metric = prometheus.MustNewConstHistogramWithCreatedTimestamp(v.desc, count, float64(int64(sum))*v.shape.Scale, buckets, h.created, h.labels...)
-	if native != nil {
-		native.Metric = m
-		m = native
-	}
-	var exs []prometheus.Exemplar
-	for i := range h.exemplars {
-		if e := h.exemplars[i].Load(); e != nil {
-			exs = append(exs, prometheus.Exemplar{
-				Value:     float64(e.Value) * v.shape.Scale,
-				Labels:    prometheus.Labels{catalog.ExemplarTraceID: hex.EncodeToString(e.TraceID[:]), catalog.ExemplarSpanID: hex.EncodeToString(e.SpanID[:])},
-				Timestamp: e.At,
-			})
-		}
-	}
-	if len(exs) == 0 {
-		return m
-	}
-	withEx, err := prometheus.NewMetricWithExemplars(m, exs...)
-	if err != nil {
-		return m // an exemplar that client_golang refuses must not cost the series
-	}
-	return orderedExemplars{withEx}
-}
-
-// orderedExemplars writes exemplar labels sorted by name: client_golang copies them from a map,
-// so without it their order in the exposition would change from scrape to scrape.
-type orderedExemplars struct{ prometheus.Metric }
-
-func (o orderedExemplars) Write(m *dto.Metric) error {
-	if err := o.Metric.Write(m); err != nil {
-		return err
-	}
-	byName := func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) }
-	for _, b := range m.GetHistogram().GetBucket() {
-		if e := b.GetExemplar(); e != nil {
-			slices.SortFunc(e.Label, byName)
-		}
-	}
-	for _, e := range m.GetHistogram().GetExemplars() {
-		slices.SortFunc(e.Label, byName)
-	}
-	return nil
 }

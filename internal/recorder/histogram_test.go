@@ -268,14 +268,23 @@ func TestNativeEqualsClientGolang(t *testing.T) {
 	}
 }
 
-// TestNativeEmptyIsNative: a series without observations is still exposed as native, with the
-// empty span client_golang writes.
+// TestNativeEmptyIsNative: a series without observations is still exposed as native (schema
+// and a non-zero zero threshold, which is how Prometheus tells a native histogram), exactly as
+// client_golang writes it: no empty span, since client_golang adds one only for a zero threshold
+// of 0.
 func TestNativeEmptyIsNative(t *testing.T) {
 	v, _ := recorder.NewHistogramVec[key]("e", "help", []string{"route"}, recorder.Shape{Bounds: bounds, Scale: 1e-9, Native: true})
 	v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
-	h := collect(t, v)["/r"]
-	if h.GetSchema() != 3 || len(h.GetPositiveSpan()) != 1 || h.GetPositiveSpan()[0].GetLength() != 0 || h.GetZeroThreshold() == 0 {
+	theirs := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "e", Help: "help", Buckets: bounds,
+		NativeHistogramBucketFactor: 1.1}, []string{"route"})
+	theirs.WithLabelValues("/r")
+	h, want := collect(t, v)["/r"], collect(t, theirs)["/r"]
+	if h.GetSchema() != 3 || h.GetZeroThreshold() == 0 || len(h.GetPositiveSpan()) != 0 {
 		t.Fatalf("empty native histogram: %v", h)
+	}
+	h.CreatedTimestamp, want.CreatedTimestamp = nil, nil
+	if h.String() != want.String() {
+		t.Fatalf("empty native histogram differs:\nours:   %v\ntheirs: %v", h, want)
 	}
 }
 

@@ -34,13 +34,13 @@ func nativeIndex(v float64) int {
 	return j + (exp-1)*len(nativeFractions)
 }
 
-// nativeChunkLen is how many buckets one lazily allocated chunk of a shard holds: typical
+// nativeChunkLen is how many buckets one lazily allocated chunk of a stripe holds: typical
 // latencies span a few powers of two, so a series touches only a few chunks.
 const nativeChunkLen = 16
 
 type nativeChunk [nativeChunkLen]atomic.Uint64
 
-// nativeShard holds one shard's native buckets: a zero bucket and chunks allocated on first use.
+// nativeShard holds one stripe's native buckets: a zero bucket and chunks allocated on first use.
 type nativeShard struct {
 	zero   atomic.Uint64
 	chunks []atomic.Pointer[nativeChunk]
@@ -59,22 +59,17 @@ func newNativeLayout(scale float64) nativeLayout {
 	return nativeLayout{lo: lo, chunks: (hi-lo)/nativeChunkLen + 1}
 }
 
-func (l nativeLayout) newShards(n int) []nativeShard {
-	s := make([]nativeShard, n)
-	for i := range s {
-		s[i].chunks = make([]atomic.Pointer[nativeChunk], l.chunks)
-	}
-	return s
+func (l nativeLayout) newShard() *nativeShard {
+	return &nativeShard{chunks: make([]atomic.Pointer[nativeChunk], l.chunks)}
 }
 
-// observeNative counts x in its native bucket on shard.
-func (v *HistogramVec[K]) observeNative(h *Histogram, shard int, x int64) {
-	s := &h.native[shard&(v.shards-1)]
+// observeNative counts x in its native bucket on s.
+func (l *layout) observeNative(s *nativeShard, x int64) {
 	if x <= 0 {
 		s.zero.Add(1)
 		return
 	}
-	i := nativeIndex(float64(x)*v.shape.Scale) - v.native.lo
+	i := nativeIndex(float64(x)*l.shape.Scale) - l.native.lo
 	c := s.chunks[i/nativeChunkLen].Load()
 	if c == nil {
 		c = new(nativeChunk)
@@ -85,40 +80,21 @@ func (v *HistogramVec[K]) observeNative(h *Histogram, shard int, x int64) {
 	c[i%nativeChunkLen].Add(1)
 }
 
-// nativeHistogram adds the native buckets to a classic const histogram when it is written.
-type nativeHistogram struct {
-	prometheus.Metric // the classic histogram
-	zero              uint64
-	count             uint64 // zero + every positive bucket
-	spans             []*dto.BucketSpan
-	deltas            []int64
+// nativeCounts is a series' native buckets summed over its stripes, in protobuf form.
+type nativeCounts struct {
+	zero   uint64
+	count  uint64 // zero + every positive bucket
+	spans  []*dto.BucketSpan
+	deltas []int64
 }
 
-var nativeSchema int32 = NativeSchema
-
-// Write implements prometheus.Metric.
-func (m *nativeHistogram) Write(pb *dto.Metric) error {
-	if err := m.Metric.Write(pb); err != nil {
-		return err
-	}
-	h := pb.Histogram
-	zt, zero := NativeZeroThreshold, m.zero
-	h.Schema, h.ZeroThreshold, h.ZeroCount = &nativeSchema, &zt, &zero
-	h.PositiveSpan, h.PositiveDelta = m.spans, m.deltas
-	if len(h.PositiveSpan) == 0 && zero == 0 {
-		// An empty native histogram still needs a span to be recognised as native.
-		off, n := int32(0), uint32(0)
-		h.PositiveSpan = []*dto.BucketSpan{{Offset: &off, Length: &n}}
-	}
-	return nil
-}
-
-// readNative sums the native buckets of h across shards.
-func (v *HistogramVec[K]) readNative(h *Histogram) *nativeHistogram {
-	counts := make([]uint64, v.native.chunks*nativeChunkLen)
+// readNative sums the native buckets of h across its stripes.
+func (h *Histogram) readNative() nativeCounts {
+	l := h.l
+	counts := make([]uint64, l.native.chunks*nativeChunkLen)
 	var zero, total uint64
-	for s := range h.native {
-		sh := &h.native[s]
+	for _, st := range h.allStripes(new([1]stripe)) {
+		sh := st.native
 		zero += sh.zero.Load()
 		for ci := range sh.chunks {
 			c := sh.chunks[ci].Load()
@@ -132,8 +108,8 @@ func (v *HistogramVec[K]) readNative(h *Histogram) *nativeHistogram {
 			}
 		}
 	}
-	spans, deltas := encodeSpans(counts, v.native.lo)
-	return &nativeHistogram{zero: zero, count: zero + total, spans: spans, deltas: deltas}
+	spans, deltas := encodeSpans(counts, l.native.lo)
+	return nativeCounts{zero: zero, count: zero + total, spans: spans, deltas: deltas}
 }
 
 // encodeSpans writes dense bucket counts (counts[i] is bucket lo+i) in the protobuf form: spans
