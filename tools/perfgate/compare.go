@@ -20,8 +20,11 @@ const (
 	Pass    Verdict = "PASS"     // no regression beyond the warn level, or not significant
 	Missing Verdict = "MISSING"  // present on one side only (allowed by WithAllowMissing)
 	Accept  Verdict = "ACCEPTED" // a regression listed in Config.Accepted
-	Warn    Verdict = "WARN"     // borderline, too few samples, or an advisory regression
-	Fail    Verdict = "FAIL"     // a significant regression over the threshold
+	Warn    Verdict = "WARN"     // borderline, or an advisory regression
+	// Inconclusive: the statistics cannot decide (too few samples). It fails the gate with
+	// its own exit status unless Config.AcceptInconclusive accepts it.
+	Inconclusive Verdict = "INCONCLUSIVE"
+	Fail         Verdict = "FAIL" // a significant regression over the threshold
 )
 
 // Summary is one side of a comparison: a center (the median, or the exact value for exact
@@ -89,6 +92,10 @@ func (r *Report) Failed() bool {
 	}
 	return false
 }
+
+// Inconclusive reports whether any row is inconclusive: the gate cannot say the change is
+// safe, so it must not pass silently.
+func (r *Report) Inconclusive() bool { return r.Count(Inconclusive) > 0 }
 
 // Count returns how many rows have the verdict v.
 func (r *Report) Count(v Verdict) int {
@@ -261,9 +268,15 @@ func compareOne(name, unit string, ov, nv []float64, cfg *Config, th *benchmath.
 	case !row.Significant:
 		row.Verdict = Pass
 		if need := SamplesNeeded(th.CompareAlpha); len(ov) < need || len(nv) < need {
-			row.Verdict = Warn
+			// Not significant only because the test cannot reach alpha with so few samples:
+			// a 2x slowdown would look the same, so this is no pass.
+			row.Verdict = Inconclusive
 			notes = append(notes, fmt.Sprintf("too few samples: have %d base and %d new, need at least %d of each to detect a difference at alpha %g (run with -count %d or more)",
 				len(ov), len(nv), need, th.CompareAlpha, need))
+			if cfg.AcceptInconclusive {
+				row.Verdict = Warn
+				notes = append(notes, "inconclusive accepted by the configuration")
+			}
 		}
 	case worse > threshold:
 		row.Verdict = Fail

@@ -67,9 +67,9 @@ func TestCompareRealOutputs(t *testing.T) {
 			"BenchmarkWork sec/op": Pass, "BenchmarkWork B/op": Pass, "BenchmarkWork allocs/op": Pass,
 			"BenchmarkAlloc sec/op": Fail, "BenchmarkAlloc B/op": Fail, "BenchmarkAlloc allocs/op": Fail,
 		}},
-		{"too few samples warn and say how many are needed", "testdata/few.txt", false, map[string]Verdict{
-			"BenchmarkWork sec/op": Warn, "BenchmarkWork B/op": Pass, "BenchmarkWork allocs/op": Pass,
-			"BenchmarkAlloc sec/op": Warn, "BenchmarkAlloc B/op": Pass, "BenchmarkAlloc allocs/op": Pass,
+		{"too few samples are inconclusive and say how many are needed", "testdata/few.txt", false, map[string]Verdict{
+			"BenchmarkWork sec/op": Inconclusive, "BenchmarkWork B/op": Pass, "BenchmarkWork allocs/op": Pass,
+			"BenchmarkAlloc sec/op": Inconclusive, "BenchmarkAlloc B/op": Pass, "BenchmarkAlloc allocs/op": Pass,
 		}},
 	}
 	for _, tt := range tests {
@@ -105,6 +105,24 @@ func TestCompareRealOutputs(t *testing.T) {
 		r := row(t, rep, "BenchmarkAlloc", "allocs/op")
 		if r.Old.Center != 1 || r.New.Center != 2 || !strings.Contains(r.Note, "allocs/op gated exactly: 1 -> 2") {
 			t.Errorf("old %v new %v note %q", r.Old.Center, r.New.Center, r.Note)
+		}
+	})
+	t.Run("a 2x slowdown with one new sample is inconclusive, never a pass", func(t *testing.T) {
+		one := NewResults()
+		if err := one.Read(strings.NewReader("BenchmarkWork  1000  2742 ns/op  0 B/op  0 allocs/op\n"), "one.txt"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Compare(base, one, Config{}, WithAllowMissing())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := row(t, rep, "BenchmarkWork", "sec/op")
+		if r.Verdict != Inconclusive || !rep.Inconclusive() || rep.Failed() {
+			t.Errorf("verdict %s, report inconclusive %v failed %v", r.Verdict, rep.Inconclusive(), rep.Failed())
+		}
+		rep, _ = Compare(base, one, Config{AcceptInconclusive: true}, WithAllowMissing())
+		if r := row(t, rep, "BenchmarkWork", "sec/op"); r.Verdict != Warn || !strings.Contains(r.Note, "inconclusive accepted") {
+			t.Errorf("accepted: verdict %s note %q", r.Verdict, r.Note)
 		}
 	})
 	t.Run("the too-few message names the count", func(t *testing.T) {

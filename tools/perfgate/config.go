@@ -52,6 +52,10 @@ type Config struct {
 	Rules []Rule
 	// Accepted lists regressions the team has accepted: they are reported, never failed.
 	Accepted []Accepted
+	// AcceptInconclusive turns an inconclusive result (too few samples to decide) into a
+	// warning. By default it fails the gate with its own exit status: a regression the
+	// statistics cannot see is no pass.
+	AcceptInconclusive bool
 }
 
 // Rule sets the threshold and criticality of the benchmarks whose name matches Match.
@@ -90,6 +94,8 @@ type fileConfig struct {
 	HigherIsBetter []string       `yaml:"higher_is_better"`
 	Benchmarks     []fileRule     `yaml:"benchmarks"`
 	Accepted       []fileAccepted `yaml:"accepted"`
+	// AcceptInconclusive is Config.AcceptInconclusive.
+	AcceptInconclusive bool `yaml:"accept_inconclusive"`
 }
 
 type fileRule struct {
@@ -201,6 +207,7 @@ func LoadConfig(path string) (Config, error) {
 //	  - match: ^BenchmarkHandler      # regexp on the name without -GOMAXPROCS
 //	    threshold: 5%
 //	    criticality: critical         # or advisory: warn only
+//	accept_inconclusive: false        # true: too few samples warns instead of failing (exit 3)
 //	accepted:
 //	  - benchmark: ^BenchmarkCache$
 //	    unit: sec/op                  # optional: every unit when absent
@@ -212,7 +219,7 @@ func ParseConfig(data []byte, fileName string) (Config, error) {
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlError(fileName, err)
 	}
-	cfg := Config{HigherIsBetter: fc.HigherIsBetter}
+	cfg := Config{HigherIsBetter: fc.HigherIsBetter, AcceptInconclusive: fc.AcceptInconclusive}
 	if fc.Alpha != nil {
 		cfg.Alpha = *fc.Alpha
 	}

@@ -74,7 +74,7 @@ accepted:
 
 func TestShippedGateYAML(t *testing.T) {
 	// The repository's own gate.yaml must stay valid.
-	if _, err := LoadConfig("../gate.yaml"); err != nil {
+	if _, err := LoadConfig("../../gate.yaml"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -106,7 +106,7 @@ func TestParsePercent(t *testing.T) {
 
 // FuzzParseConfig checks that no configuration makes the parser panic. Seeds: testdata/*.yaml.
 func FuzzParseConfig(f *testing.F) {
-	for _, name := range []string{"testdata/gate-example.yaml", "../gate.yaml"} {
+	for _, name := range []string{"testdata/gate-example.yaml", "../../gate.yaml"} {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

@@ -10,7 +10,7 @@ import (
 // libraries of the performance tools (benchmark statistics, load generation).
 func TestSDKDoesNotLinkTools(t *testing.T) {
 	cmd := exec.Command("go", "list", "-deps", "./perfobs/...", "./middleware/...", "./runtimemetrics/...", "./leaktest/...")
-	cmd.Dir = ".."
+	cmd.Dir = "../.." // the repository root: the SDK module and the perfobs module of the workspace
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

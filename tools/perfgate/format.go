@@ -107,11 +107,14 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 
 func (r *Report) summaryLine() string {
 	verdict := "PASS"
-	if r.Failed() {
+	switch {
+	case r.Failed():
 		verdict = "FAIL"
+	case r.Inconclusive():
+		verdict = "INCONCLUSIVE"
 	}
 	parts := []string{}
-	for _, v := range []Verdict{Fail, Warn, Accept, Missing, Pass} {
+	for _, v := range []Verdict{Fail, Inconclusive, Warn, Accept, Missing, Pass} {
 		if n := r.Count(v); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(string(v))))
 		}

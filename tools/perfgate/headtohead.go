@@ -43,6 +43,9 @@ type HeadToHead struct {
 	Log io.Writer
 	// SaveDir, when set, receives the raw outputs as base.txt and new.txt.
 	SaveDir string
+	// Instructions, when set, counts instructions per operation under callgrind instead of
+	// timing the runs; each round then gives one instructions/op sample per benchmark.
+	Instructions *Instructions
 }
 
 // Pair holds the two sides of a head-to-head run.
@@ -129,11 +132,11 @@ func RunHeadToHead(ctx context.Context, h HeadToHead) (*Pair, error) {
 		newBin := filepath.Join(tmp, fmt.Sprintf("new%d.test", i))
 		baseBin := filepath.Join(tmp, fmt.Sprintf("base%d.test", i))
 		fmt.Fprintf(h.Log, "building %s at %s\n", pkg, h.BaseRev)
-		if err := goTestC(ctx, h.Go, baseDir, baseBin); err != nil {
+		if err := goTestC(ctx, h.Go, baseDir, baseBin, baseGoWork(wt)); err != nil {
 			return nil, fmt.Errorf("head-to-head: package %s at %s: %w: %w", pkg, h.BaseRev, ErrNoBase, err)
 		}
 		fmt.Fprintf(h.Log, "building %s in the working tree\n", pkg)
-		if err := goTestC(ctx, h.Go, abs, newBin); err != nil {
+		if err := goTestC(ctx, h.Go, abs, newBin, ""); err != nil {
 			return nil, fmt.Errorf("head-to-head: package %s in the working tree: %w", pkg, err)
 		}
 		bases = append(bases, side{baseBin, baseDir})
@@ -154,7 +157,13 @@ func RunHeadToHead(ctx context.Context, h HeadToHead) (*Pair, error) {
 				{bases[i], pair.Base, &rawBase, "base"},
 				{news[i], pair.New, &rawNew, "new"},
 			} {
-				out, err := runBench(ctx, s.side.bin, s.side.dir, h.Bench, h.BenchTime)
+				var out []byte
+				var err error
+				if h.Instructions != nil {
+					out, err = h.Instructions.MeasureInstructions(ctx, s.side.bin, s.side.dir, h.Bench)
+				} else {
+					out, err = runBench(ctx, s.side.bin, s.side.dir, h.Bench, h.BenchTime)
+				}
 				if err != nil {
 					return nil, fmt.Errorf("head-to-head: %s benchmarks of %s, round %d: %w", s.name, h.Packages[i], round, err)
 				}
@@ -198,9 +207,23 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-func goTestC(ctx context.Context, goCmd, dir, bin string) error {
-	cmd := exec.CommandContext(ctx, goCmd, "test", "-c", "-o", bin, ".")
+// baseGoWork returns the GOWORK value that builds the base worktree with its own layout:
+// its go.work when it has one, else off (an older single-module layout). An inherited GOWORK
+// naming the working tree's go.work would otherwise build the new code as the base.
+func baseGoWork(wt string) string {
+	if st, err := os.Stat(filepath.Join(wt, "go.work")); err == nil && !st.IsDir() {
+		return filepath.Join(wt, "go.work")
+	}
+	return "off"
+}
+
+func goTestC(ctx context.Context, goCmd, dir, bin, gowork string, flags ...string) error {
+	args := append([]string{"test", "-c", "-o", bin}, flags...)
+	cmd := exec.CommandContext(ctx, goCmd, append(args, ".")...)
 	cmd.Dir = dir
+	if gowork != "" {
+		cmd.Env = append(os.Environ(), "GOWORK="+gowork)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go test -c: %w\n%s", err, tail(out, 2000))
@@ -237,4 +260,68 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// BuildTest compiles the test binary of the package in dir to bin (go test -c), passing
+// flags to go test (for example "-ldflags=-X=pkg.Var=value"). An empty goCmd means "go".
+func BuildTest(ctx context.Context, goCmd, dir, bin string, flags ...string) error {
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	return goTestC(ctx, goCmd, dir, bin, "", flags...)
+}
+
+// Binaries configures RunBinaries: two test binaries already built.
+type Binaries struct {
+	// Base and New are the test binaries; Dir is the directory they run in (their package's,
+	// for testdata); empty means the current directory.
+	Base, New, Dir string
+	// Bench, Count, BenchTime and Instructions are as in HeadToHead.
+	Bench        string
+	Count        int
+	BenchTime    string
+	Instructions *Instructions
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// RunBinaries runs two test binaries interleaved, A B A B, Count rounds, and returns their
+// results. With the same binary on both sides it is an A/A run: pure noise.
+func RunBinaries(ctx context.Context, b Binaries) (*Pair, error) {
+	if b.Bench == "" {
+		b.Bench = "."
+	}
+	if b.Count <= 0 {
+		b.Count = 6
+	}
+	if b.Log == nil {
+		b.Log = io.Discard
+	}
+	pair := &Pair{Base: NewResults(), New: NewResults()}
+	for round := 1; round <= b.Count; round++ {
+		fmt.Fprintf(b.Log, "round %d/%d\n", round, b.Count)
+		for _, s := range []struct {
+			bin  string
+			res  *Results
+			name string
+		}{{b.Base, pair.Base, "base"}, {b.New, pair.New, "new"}} {
+			var out []byte
+			var err error
+			if b.Instructions != nil {
+				out, err = b.Instructions.MeasureInstructions(ctx, s.bin, b.Dir, b.Bench)
+			} else {
+				out, err = runBench(ctx, s.bin, b.Dir, b.Bench, b.BenchTime)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s benchmarks, round %d: %w", s.name, round, err)
+			}
+			if err := s.res.Read(bytes.NewReader(out), fmt.Sprintf("%s round %d", s.name, round)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if pair.New.Len() == 0 {
+		return nil, fmt.Errorf("%w %q in %s", ErrNoBenchmarks, b.Bench, b.New)
+	}
+	return pair, nil
 }
