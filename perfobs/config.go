@@ -3,7 +3,6 @@ package perfobs
 import (
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/perfobs/internal/otlpenv"
 )
 
 // Config configures Start. The zero Config works: it names the service from the environment
@@ -53,12 +53,6 @@ type Config struct {
 	OTLPMetrics OTLPMetricsConfig
 }
 
-// Standard OpenTelemetry variables the facade reads.
-const (
-	EnvOTelServiceName        = "OTEL_SERVICE_NAME"
-	EnvOTelResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
-)
-
 // resolved is a Config with the environment and defaults applied.
 type resolved struct {
 	Config
@@ -78,15 +72,15 @@ func resolve(cfg Config) (*resolved, error) {
 			return nil, fmt.Errorf("Config.Middleware[%d]: option is nil", i)
 		}
 	}
-	if v, ok := r.LookupEnv(EnvOTelResourceAttributes); ok {
-		attrs, err := ParseResourceAttributes(v)
+	if v, ok := r.LookupEnv(otlpenv.EnvOTelResourceAttributes); ok {
+		attrs, err := otlpenv.ParseKeyValues(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvOTelResourceAttributes, err)
+			return nil, fmt.Errorf("%s: %w", otlpenv.EnvOTelResourceAttributes, err)
 		}
 		r.resource = attrs
 	}
 	if r.Service == "" {
-		if v, ok := r.LookupEnv(EnvOTelServiceName); ok && strings.TrimSpace(v) != "" {
+		if v, ok := r.LookupEnv(otlpenv.EnvOTelServiceName); ok && strings.TrimSpace(v) != "" {
 			r.Service = strings.TrimSpace(v)
 		} else if v := r.resource["service.name"]; v != "" {
 			r.Service = v
@@ -105,31 +99,4 @@ func resolve(cfg Config) (*resolved, error) {
 		}
 	}
 	return r, nil
-}
-
-// ParseResourceAttributes parses the value of OTEL_RESOURCE_ATTRIBUTES: comma-separated
-// key=value pairs, values percent-encoded (W3C Baggage octet rules). An empty value gives an
-// empty map. A malformed pair is an error naming it and its position.
-func ParseResourceAttributes(s string) (map[string]string, error) {
-	out := map[string]string{}
-	if strings.TrimSpace(s) == "" {
-		return out, nil
-	}
-	for i, pair := range strings.Split(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("pair %d %q: want key=value", i+1, pair)
-		}
-		value, err := url.PathUnescape(strings.TrimSpace(v))
-		if err != nil {
-			return nil, fmt.Errorf("pair %d %q: value is not percent-encoded correctly: %w", i+1, pair, err)
-		}
-		out[k] = value
-	}
-	return out, nil
 }

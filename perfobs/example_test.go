@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/perfobs/perfobs-go/perfobs"
 )
@@ -44,4 +46,44 @@ func Example() {
 	}
 	// Output:
 	// http_server_request_duration_seconds_count{error_type="",http_request_method="GET",http_response_status_code="200",http_route="/orders/{id}",url_scheme="http"} 3
+}
+
+// Profiling starts when Config.Profiling.ServerAddress (or PYROSCOPE_SERVER_ADDRESS) is set;
+// Shutdown uploads the last interval of each profile type. Here a test server stands in for
+// Pyroscope and prints the scope of each upload (e2e/perfobs decodes the profiles themselves).
+func ExampleProfilingConfig() {
+	var mu sync.Mutex
+	var got []string
+	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.URL.Query().Get("name")
+		service, _, _ := strings.Cut(name, "{")
+		_, scope, _ := strings.Cut(name, "otel.scope.name=")
+		scope, _, _ = strings.Cut(scope, ",")
+		mu.Lock()
+		got = append(got, service+": "+strings.TrimSuffix(scope, "}")+" "+r.URL.Query().Get("units"))
+		mu.Unlock()
+	}))
+	defer ingest.Close()
+
+	ctx := context.Background()
+	obs, err := perfobs.Start(ctx, perfobs.Config{
+		Service: "checkout", Version: "1.4.2", Environment: "production",
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Profiling: perfobs.ProfilingConfig{ServerAddress: ingest.URL},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := obs.Shutdown(ctx); err != nil {
+		fmt.Println(err)
+	}
+	slices.Sort(got)
+	for _, g := range got {
+		fmt.Println(g)
+	}
+	// Output:
+	// checkout: com.grafana.pyroscope/go goroutines
+	// checkout: com.grafana.pyroscope/go samples
+	// checkout: com.grafana.pyroscope/godeltaprof
 }

@@ -5,7 +5,6 @@ go 1.26.0
 replace github.com/perfobs/perfobs-go => ../
 
 require (
-	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/grafana/pyroscope-go v1.5.0
 	github.com/grafana/pyroscope-go/godeltaprof v0.1.12
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000

@@ -14,6 +14,7 @@ import (
 
 	tracinglink "github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/perfobs/internal/profiling"
 	"github.com/perfobs/perfobs-go/runtimemetrics"
 )
 
@@ -25,9 +26,9 @@ type Observer struct {
 	rec      *middleware.Recorder
 	mwOpts   []middleware.Option
 	metrics  http.Handler
-	profiler *profiler
-	tracing  *tracing     // nil when tracing is off
-	push     *metricsPush // nil when the OTLP metrics push is off
+	profiler *profiling.Profiler // nil when profiling is off
+	tracing  *tracing            // nil when tracing is off
+	push     *metricsPush        // nil when the OTLP metrics push is off
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
@@ -51,13 +52,11 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		o.Shutdown(ctx)
 		return nil, fmt.Errorf("perfobs.Start: %w", err)
 	}
-	o.profiler, err = startProfiler(rc.Profiling, profilingApp{service: rc.Service, version: rc.Version,
-		environment: rc.Environment}, rc.LookupEnv, rc.Logger)
-	if err != nil {
+	if o.profiler, err = startProfiling(rc, rc.Logger); err != nil {
 		return fail(fmt.Errorf("Config.Profiling: %w", err))
 	}
 	if o.profiler != nil {
-		if err := o.reg.Register(o.profiler.up.dropped); err != nil {
+		if err := o.reg.Register(o.profiler.Dropped()); err != nil {
 			return fail(fmt.Errorf("Config.Profiling: %w", err))
 		}
 	}
@@ -66,7 +65,7 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 	}
 	o.mwOpts = []middleware.Option{middleware.WithRegisterer(o.reg), middleware.WithLogger(rc.Logger)}
 	if o.tracing != nil {
-		if o.profiler != nil && !o.profiler.cfg.DisableCPU {
+		if o.profiler.CPU() {
 			// Root spans label their goroutine, so CPU samples point back at the span.
 			o.tracing.provider = tracinglink.WithProfileLabels(o.tracing.provider)
 		}
@@ -157,10 +156,8 @@ func (o *Observer) Shutdown(ctx context.Context) error {
 			if err := o.push.shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("OTLP metrics: %w", err))
 			}
-			if o.profiler != nil {
-				if err := o.profiler.shutdown(ctx); err != nil {
-					errs = append(errs, fmt.Errorf("profiling: %w", err))
-				}
+			if err := o.profiler.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("profiling: %w", err))
 			}
 			o.shutdownErr = errors.Join(errs...)
 		}()

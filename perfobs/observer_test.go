@@ -215,36 +215,6 @@ func TestMiddlewareOptionsRecordIntoTheObserver(t *testing.T) {
 	}
 }
 
-func TestParseResourceAttributes(t *testing.T) {
-	got, err := ParseResourceAttributes(" a=1 , b = x%2Cy ,, c=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got["a"] != "1" || got["b"] != "x,y" || got["c"] != "" || len(got) != 3 {
-		t.Fatalf("got %v", got)
-	}
-}
-
-func FuzzParseResourceAttributes(f *testing.F) {
-	for _, s := range []string{"service.name=a", "a=1,b=2", "=x", "k=%2", "k=v,,", "ä=ö%C3%A4"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := ParseResourceAttributes(s)
-		if err != nil {
-			if got != nil {
-				t.Fatal("non-nil map with an error")
-			}
-			return
-		}
-		for k := range got {
-			if k == "" || strings.ContainsAny(k, ",=") {
-				t.Fatalf("%q gave key %q", s, k)
-			}
-		}
-	})
-}
-
 func scrape(t *testing.T, h http.Handler, accept string) string {
 	t.Helper()
 	req := httptest.NewRequest("GET", "/metrics", nil)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	promb "go.opentelemetry.io/contrib/bridges/prometheus"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/perfobs/perfobs-go/perfobs/internal/otlpenv"
 )
 
 // defaultMetricExportInterval is OpenTelemetry's default OTEL_METRIC_EXPORT_INTERVAL.
@@ -49,21 +49,21 @@ type metricsPush struct {
 // startMetricsPush returns nil when the push is off.
 func startMetricsPush(ctx context.Context, cfg OTLPMetricsConfig, g prometheus.Gatherer, rc *resolved) (*metricsPush, error) {
 	lookup := rc.LookupEnv
-	if cfg.Disabled || envTrue(lookup, EnvOTelSDKDisabled) {
+	if cfg.Disabled || otlpenv.True(lookup, otlpenv.EnvOTelSDKDisabled) {
 		return nil, nil
 	}
-	exporter, _ := lookupNonEmpty(lookup, EnvOTelMetricsExporter)
+	exporter, _ := otlpenv.LookupNonEmpty(lookup, otlpenv.EnvOTelMetricsExporter)
 	switch exporter {
 	case "", "otlp", "prometheus":
 	case "none":
 		return nil, nil
 	default:
-		return nil, fmt.Errorf("%s %q: only otlp, prometheus (the scrape endpoint, always served) and none are supported", EnvOTelMetricsExporter, exporter)
+		return nil, fmt.Errorf("%s %q: only otlp, prometheus (the scrape endpoint, always served) and none are supported", otlpenv.EnvOTelMetricsExporter, exporter)
 	}
-	if cfg.Endpoint == "" && exporter != "otlp" && !envSet(lookup, EnvOTLPMetricsEndpoint) {
+	if cfg.Endpoint == "" && exporter != "otlp" && !otlpenv.Set(lookup, otlpenv.EnvOTLPMetricsEndpoint) {
 		return nil, nil
 	}
-	target, err := resolveOTLP(otlpSignal{name: "OTLPMetrics", env: "METRICS", path: "/v1/metrics"}, cfg.Endpoint, cfg.Protocol, lookup)
+	target, err := otlpenv.Resolve(otlpenv.Signal{Name: "OTLPMetrics", Env: "METRICS", Path: "/v1/metrics"}, cfg.Endpoint, cfg.Protocol, lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -73,40 +73,17 @@ func startMetricsPush(ctx context.Context, cfg OTLPMetricsConfig, g prometheus.G
 		return nil, fmt.Errorf("OTLPMetrics.Interval %v: must not be negative", interval)
 	case interval == 0:
 		interval = defaultMetricExportInterval
-		if v, ok := lookupNonEmpty(lookup, EnvOTelMetricExportInterval); ok {
+		if v, ok := otlpenv.LookupNonEmpty(lookup, otlpenv.EnvOTelMetricExportInterval); ok {
 			ms, err := strconv.Atoi(v)
 			if err != nil || ms <= 0 {
-				return nil, fmt.Errorf("%s %q: want a positive number of milliseconds", EnvOTelMetricExportInterval, v)
+				return nil, fmt.Errorf("%s %q: want a positive number of milliseconds", otlpenv.EnvOTelMetricExportInterval, v)
 			}
 			interval = time.Duration(ms) * time.Millisecond
 		}
 	}
-	var exp sdkmetric.Exporter
-	var transport *http.Transport
-	switch target.protocol {
-	case protocolGRPC:
-		opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithEndpointURL(target.url),
-			otlpmetricgrpc.WithTimeout(otlpExportTimeout),
-			otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: true,
-				InitialInterval: otlpRetryInitial, MaxInterval: otlpRetryMax, MaxElapsedTime: otlpExportTimeout})}
-		if len(target.headers) > 0 {
-			opts = append(opts, otlpmetricgrpc.WithHeaders(target.headers))
-		}
-		exp, err = otlpmetricgrpc.New(ctx, opts...)
-	default:
-		var client *http.Client
-		client, transport = newOTLPHTTPClient()
-		opts := []otlpmetrichttp.Option{otlpmetrichttp.WithEndpointURL(target.url),
-			otlpmetrichttp.WithHTTPClient(client), otlpmetrichttp.WithTimeout(otlpExportTimeout),
-			otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: true,
-				InitialInterval: otlpRetryInitial, MaxInterval: otlpRetryMax, MaxElapsedTime: otlpExportTimeout})}
-		if len(target.headers) > 0 {
-			opts = append(opts, otlpmetrichttp.WithHeaders(target.headers))
-		}
-		exp, err = otlpmetrichttp.New(ctx, opts...)
-	}
+	exp, transport, err := otlpenv.NewMetricExporter(ctx, target)
 	if err != nil {
-		return nil, fmt.Errorf("OTLP metric exporter for %s: %w", target.url, err)
+		return nil, err
 	}
 	res, err := otelResource(ctx, rc)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/perfobs/internal/otlpenv"
 )
 
 // TestOTLPMetricsPush: the registry reaches an OTLP/HTTP collector through the Prometheus bridge
@@ -33,11 +34,11 @@ func TestOTLPMetricsPush(t *testing.T) {
 		}, func(string) map[string]string { return nil }, false},
 		{"metrics endpoint variable, native histograms", func(string) OTLPMetricsConfig { return OTLPMetricsConfig{} },
 			func(url string) map[string]string {
-				return map[string]string{EnvOTLPMetricsEndpoint: url + "/v1/metrics", EnvOTelMetricExportInterval: "3600000"}
+				return map[string]string{otlpenv.EnvOTLPMetricsEndpoint: url + "/v1/metrics", otlpenv.EnvOTelMetricExportInterval: "3600000"}
 			}, true},
 		{"exporter variable and base endpoint", func(string) OTLPMetricsConfig { return OTLPMetricsConfig{} },
 			func(url string) map[string]string {
-				return map[string]string{EnvOTelMetricsExporter: "otlp", EnvOTLPEndpoint: url, EnvOTelTracesExporter: "none"}
+				return map[string]string{otlpenv.EnvOTelMetricsExporter: "otlp", otlpenv.EnvOTLPEndpoint: url, otlpenv.EnvOTelTracesExporter: "none"}
 			}, false},
 	}
 	for _, tt := range tests {
@@ -48,7 +49,7 @@ func TestOTLPMetricsPush(t *testing.T) {
 			if vars == nil {
 				vars = map[string]string{}
 			}
-			vars[EnvOTelServiceName] = "checkout"
+			vars[otlpenv.EnvOTelServiceName] = "checkout"
 			var mw []middleware.Option
 			if tt.native {
 				mw = append(mw, middleware.WithNativeHistograms())
@@ -127,10 +128,10 @@ func TestOTLPMetricsConfigErrors(t *testing.T) {
 		vars map[string]string
 		err  string
 	}{
-		{"bad interval variable", OTLPMetricsConfig{}, map[string]string{EnvOTLPMetricsEndpoint: "http://127.0.0.1:1/v1/metrics", EnvOTelMetricExportInterval: "10s"}, `OTEL_METRIC_EXPORT_INTERVAL "10s": want a positive number of milliseconds`},
+		{"bad interval variable", OTLPMetricsConfig{}, map[string]string{otlpenv.EnvOTLPMetricsEndpoint: "http://127.0.0.1:1/v1/metrics", otlpenv.EnvOTelMetricExportInterval: "10s"}, `OTEL_METRIC_EXPORT_INTERVAL "10s": want a positive number of milliseconds`},
 		{"negative interval", OTLPMetricsConfig{Endpoint: "http://127.0.0.1:1", Interval: -time.Second}, nil, "Config.OTLPMetrics: OTLPMetrics.Interval -1s: must not be negative"},
 		{"bad endpoint field", OTLPMetricsConfig{Endpoint: "collector"}, nil, `OTLPMetrics.Endpoint "collector": want an http or https URL`},
-		{"unsupported exporter", OTLPMetricsConfig{}, map[string]string{EnvOTelMetricsExporter: "console"}, `OTEL_METRICS_EXPORTER "console"`},
+		{"unsupported exporter", OTLPMetricsConfig{}, map[string]string{otlpenv.EnvOTelMetricsExporter: "console"}, `OTEL_METRICS_EXPORTER "console"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +148,7 @@ func TestOTLPMetricsConfigErrors(t *testing.T) {
 
 // TestOTLPMetricsOffByDefault: OTEL_EXPORTER_OTLP_ENDPOINT alone turns tracing on, not the push.
 func TestOTLPMetricsOffByDefault(t *testing.T) {
-	obs, err := Start(context.Background(), Config{DisableRuntimeMetrics: true, LookupEnv: env(map[string]string{EnvOTLPEndpoint: "http://127.0.0.1:1"})})
+	obs, err := Start(context.Background(), Config{DisableRuntimeMetrics: true, LookupEnv: env(map[string]string{otlpenv.EnvOTLPEndpoint: "http://127.0.0.1:1"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,14 +206,14 @@ func TestOTLPClosesConnectionsOnShutdown(t *testing.T) {
 		name string
 		vars map[string]string
 	}{
-		{"traces", map[string]string{EnvOTelTracesExporter: "otlp", EnvOTelMetricsExporter: "none"}},
-		{"metrics", map[string]string{EnvOTelTracesExporter: "none", EnvOTelMetricsExporter: "otlp"}},
+		{"traces", map[string]string{otlpenv.EnvOTelTracesExporter: "otlp", otlpenv.EnvOTelMetricsExporter: "none"}},
+		{"metrics", map[string]string{otlpenv.EnvOTelTracesExporter: "none", otlpenv.EnvOTelMetricsExporter: "otlp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leaktest.Check(t)
 			col := newConnCounter(t)
-			vars := map[string]string{EnvOTLPEndpoint: col.URL}
+			vars := map[string]string{otlpenv.EnvOTLPEndpoint: col.URL}
 			maps.Copy(vars, tt.vars)
 			obs, err := Start(context.Background(), Config{Service: "checkout", DisableRuntimeMetrics: true, LookupEnv: env(vars)})
 			if err != nil {

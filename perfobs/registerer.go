@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/ratelog"
 )
 
 // collectorPanicLogEvery is how often, at most, a panicking collector is logged.
@@ -155,10 +155,7 @@ func collectInto(c prometheus.Collector, ch chan<- prometheus.Metric) (r any) {
 type panicCounter struct {
 	prometheus.Counter
 	logger *slog.Logger
-
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
+	limit  *ratelog.Limiter
 }
 
 func newPanicCounter(logger *slog.Logger) *panicCounter {
@@ -168,6 +165,7 @@ func newPanicCounter(logger *slog.Logger) *panicCounter {
 			Help: helpOf(catalog.CollectorPanics),
 		}),
 		logger: logger,
+		limit:  ratelog.New(collectorPanicLogEvery),
 	}
 }
 
@@ -175,18 +173,8 @@ func newPanicCounter(logger *slog.Logger) *panicCounter {
 // panics not logged since the previous line.
 func (p *panicCounter) record(c prometheus.Collector, method string, r any) {
 	p.Inc()
-	p.mu.Lock()
-	now := time.Now()
-	if !p.last.IsZero() && now.Sub(p.last) < collectorPanicLogEvery {
-		p.suppressed++
-		p.mu.Unlock()
-		return
-	}
-	suppressed := p.suppressed
-	p.last, p.suppressed = now, 0
-	p.mu.Unlock()
-	p.logger.Error("perfobs: a collector registered through Observer.Registerer panicked; its metrics are left out of this scrape",
-		"method", method, "collector", fmt.Sprintf("%T", c), "panic", fmt.Sprint(r), "suppressed_since_last", suppressed)
+	p.limit.Log(p.logger, slog.LevelError, "perfobs: a collector registered through Observer.Registerer panicked; its metrics are left out of this scrape",
+		"method", method, "collector", fmt.Sprintf("%T", c), "panic", fmt.Sprint(r))
 }
 
 // helpOf returns the catalogue's help text for metric name.

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
@@ -31,6 +30,7 @@ import (
 	"github.com/perfobs/perfobs-go/internal/recorder"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/perfobs/internal/otlpenv"
 )
 
 // fakeCollector is a loopback OTLP/HTTP receiver: it decodes the protobuf requests of
@@ -111,89 +111,6 @@ func usersMux() *http.ServeMux {
 	return mux
 }
 
-func TestResolveOTLP(t *testing.T) {
-	traces := otlpSignal{name: "Tracing", env: "TRACES", path: "/v1/traces"}
-	tests := []struct {
-		name               string
-		endpoint, protocol string
-		vars               map[string]string
-		url, proto         string
-		headers            map[string]string
-		err                string
-	}{
-		{"defaults", "", "", nil, "http://localhost:4318/v1/traces", "http/protobuf", nil, ""},
-		{"grpc default", "", "", map[string]string{EnvOTLPProtocol: "grpc"}, "http://localhost:4317", "grpc", nil, ""},
-		{"base endpoint gets the path", "", "", map[string]string{EnvOTLPEndpoint: "https://otel:4318/"}, "https://otel:4318/v1/traces", "http/protobuf", nil, ""},
-		{"signal endpoint is used as is", "", "", map[string]string{EnvOTLPEndpoint: "http://a:4318", EnvOTLPTracesEndpoint: "http://b:9999/custom"}, "http://b:9999/custom", "http/protobuf", nil, ""},
-		{"grpc base endpoint has no path", "", "", map[string]string{EnvOTLPEndpoint: "http://otel:4317", EnvOTLPTracesProtocol: "grpc", EnvOTLPProtocol: "http/protobuf"}, "http://otel:4317", "grpc", nil, ""},
-		{"config wins", "http://cfg:1/x", "grpc", map[string]string{EnvOTLPTracesEndpoint: "http://b:2/y", EnvOTLPProtocol: "http/protobuf"}, "http://cfg:1/x", "grpc", nil, ""},
-		{"headers merge, signal wins", "", "", map[string]string{EnvOTLPHeaders: "api-key=a%20b,tenant=x", EnvOTLPTracesHeaders: "tenant=y"}, "http://localhost:4318/v1/traces", "http/protobuf", map[string]string{"api-key": "a b", "tenant": "y"}, ""},
-		{"json protocol", "", "", map[string]string{EnvOTLPProtocol: "http/json"}, "", "", nil, `OTEL_EXPORTER_OTLP_PROTOCOL "http/json": not supported`},
-		{"unknown protocol", "", "udp", nil, "", "", nil, `Tracing.Protocol "udp": want http/protobuf or grpc`},
-		{"endpoint without scheme", "", "", map[string]string{EnvOTLPTracesEndpoint: "collector:4318"}, "", "", nil, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT "collector:4318": want an http or https URL`},
-		{"bad headers", "", "", map[string]string{EnvOTLPHeaders: "novalue"}, "", "", nil, `OTEL_EXPORTER_OTLP_HEADERS: pair 1 "novalue": want key=value`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := resolveOTLP(traces, tt.endpoint, tt.protocol, env(tt.vars))
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("err %v, want %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.url != tt.url || got.protocol != tt.proto || !mapsEqual(got.headers, tt.headers) {
-				t.Errorf("got %+v, want url %s protocol %s headers %v", got, tt.url, tt.proto, tt.headers)
-			}
-		})
-	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func TestSamplerFromEnvironment(t *testing.T) {
-	tests := []struct {
-		vars map[string]string
-		want string // the sampler's Description, or the error
-	}{
-		{nil, "ParentBased{root:AlwaysOnSampler,remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}"},
-		{map[string]string{EnvOTelTracesSampler: "always_off"}, "AlwaysOffSampler"},
-		{map[string]string{EnvOTelTracesSampler: "always_on"}, "AlwaysOnSampler"},
-		{map[string]string{EnvOTelTracesSampler: "traceidratio", EnvOTelTracesSamplerArg: "0.25"}, "TraceIDRatioBased{0.25}"},
-		{map[string]string{EnvOTelTracesSampler: "parentbased_traceidratio", EnvOTelTracesSamplerArg: "0.5"}, "ParentBased{root:TraceIDRatioBased{0.5},"},
-		{map[string]string{EnvOTelTracesSampler: "parentbased_always_off"}, "ParentBased{root:AlwaysOffSampler,"},
-		{map[string]string{EnvOTelTracesSampler: "traceidratio", EnvOTelTracesSamplerArg: "1.5"}, `OTEL_TRACES_SAMPLER_ARG "1.5": want a ratio from 0 to 1`},
-		{map[string]string{EnvOTelTracesSampler: "jaeger_remote"}, `OTEL_TRACES_SAMPLER "jaeger_remote": want always_on`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.vars[EnvOTelTracesSampler]+tt.vars[EnvOTelTracesSamplerArg], func(t *testing.T) {
-			s, err := samplerFromEnv(env(tt.vars))
-			got := ""
-			if err != nil {
-				got = err.Error()
-			} else {
-				got = s.Description()
-			}
-			if !strings.HasPrefix(got, tt.want) && !strings.Contains(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 // TestTracingOnlyWhenAsked: without a provider or OTEL_* variables asking, the Observer builds
 // no tracing; each way of asking turns it on; bad values fail Start naming the variable.
 func TestTracingOnlyWhenAsked(t *testing.T) {
@@ -205,15 +122,15 @@ func TestTracingOnlyWhenAsked(t *testing.T) {
 		err  string
 	}{
 		{"nothing", Config{}, nil, false, ""},
-		{"exporter otlp", Config{}, map[string]string{EnvOTelTracesExporter: "otlp"}, true, ""},
-		{"base endpoint", Config{}, map[string]string{EnvOTLPEndpoint: "http://127.0.0.1:1"}, true, ""},
-		{"traces endpoint, grpc", Config{}, map[string]string{EnvOTLPTracesEndpoint: "http://127.0.0.1:1", EnvOTLPProtocol: "grpc"}, true, ""},
+		{"exporter otlp", Config{}, map[string]string{otlpenv.EnvOTelTracesExporter: "otlp"}, true, ""},
+		{"base endpoint", Config{}, map[string]string{otlpenv.EnvOTLPEndpoint: "http://127.0.0.1:1"}, true, ""},
+		{"traces endpoint, grpc", Config{}, map[string]string{otlpenv.EnvOTLPTracesEndpoint: "http://127.0.0.1:1", otlpenv.EnvOTLPProtocol: "grpc"}, true, ""},
 		{"config endpoint", Config{Tracing: TracingConfig{Endpoint: "http://127.0.0.1:1/v1/traces"}}, nil, true, ""},
-		{"exporter none", Config{}, map[string]string{EnvOTelTracesExporter: "none", EnvOTLPEndpoint: "http://127.0.0.1:1"}, false, ""},
-		{"sdk disabled", Config{}, map[string]string{EnvOTelSDKDisabled: "true", EnvOTLPEndpoint: "http://127.0.0.1:1"}, false, ""},
-		{"config disabled", Config{Tracing: TracingConfig{Disabled: true}}, map[string]string{EnvOTLPEndpoint: "http://127.0.0.1:1"}, false, ""},
-		{"unsupported exporter", Config{}, map[string]string{EnvOTelTracesExporter: "zipkin"}, false, `Config.Tracing: OTEL_TRACES_EXPORTER "zipkin": only otlp and none`},
-		{"bad sampler", Config{}, map[string]string{EnvOTelTracesExporter: "otlp", EnvOTelTracesSampler: "sometimes"}, false, `OTEL_TRACES_SAMPLER "sometimes"`},
+		{"exporter none", Config{}, map[string]string{otlpenv.EnvOTelTracesExporter: "none", otlpenv.EnvOTLPEndpoint: "http://127.0.0.1:1"}, false, ""},
+		{"sdk disabled", Config{}, map[string]string{otlpenv.EnvOTelSDKDisabled: "true", otlpenv.EnvOTLPEndpoint: "http://127.0.0.1:1"}, false, ""},
+		{"config disabled", Config{Tracing: TracingConfig{Disabled: true}}, map[string]string{otlpenv.EnvOTLPEndpoint: "http://127.0.0.1:1"}, false, ""},
+		{"unsupported exporter", Config{}, map[string]string{otlpenv.EnvOTelTracesExporter: "zipkin"}, false, `Config.Tracing: OTEL_TRACES_EXPORTER "zipkin": only otlp and none`},
+		{"bad sampler", Config{}, map[string]string{otlpenv.EnvOTelTracesExporter: "otlp", otlpenv.EnvOTelTracesSampler: "sometimes"}, false, `OTEL_TRACES_SAMPLER "sometimes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,10 +163,10 @@ func TestTracingExportsOnShutdown(t *testing.T) {
 	leaktest.Check(t)
 	col := newFakeCollector(t)
 	obs, err := Start(context.Background(), Config{DisableRuntimeMetrics: true, LookupEnv: env(map[string]string{
-		EnvOTLPEndpoint:           col.URL,
-		EnvOTLPHeaders:            "x-team=checkout",
-		EnvOTelServiceName:        "checkout",
-		EnvOTelResourceAttributes: "service.version=1.4.2,region=eu",
+		otlpenv.EnvOTLPEndpoint:           col.URL,
+		otlpenv.EnvOTLPHeaders:            "x-team=checkout",
+		otlpenv.EnvOTelServiceName:        "checkout",
+		otlpenv.EnvOTelResourceAttributes: "service.version=1.4.2,region=eu",
 	})})
 	if err != nil {
 		t.Fatal(err)
@@ -440,62 +357,6 @@ func TestNativeHistogramsInPrometheus(t *testing.T) {
 	}
 }
 
-// TestSpansLinkToProfiles: with profiling and tracing on, a request's server span carries
-// pyroscope.profile.id and the CPU samples taken while it ran carry its span_id label.
-func TestSpansLinkToProfiles(t *testing.T) {
-	leaktest.Check(t)
-	pyro := newFakePyroscope(t, 0)
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	defer tp.Shutdown(context.Background())
-	obs, err := Start(context.Background(), Config{TracerProvider: tp, DisableRuntimeMetrics: true, LookupEnv: env(nil),
-		Profiling: ProfilingConfig{ServerAddress: pyro.URL, UploadRate: time.Hour, DisableHeap: true, DisableGoroutines: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /work", func(w http.ResponseWriter, r *http.Request) { burnCPUForProfile(400 * time.Millisecond) })
-	obs.HTTP(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/work", nil))
-	burnCPUForProfile(300 * time.Millisecond) // outside any span: the labels must be gone
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := obs.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	spans := sr.Ended()
-	if len(spans) != 1 {
-		t.Fatalf("%d spans, want 1", len(spans))
-	}
-	id := spans[0].SpanContext().SpanID().String()
-	var profileID string
-	for _, kv := range spans[0].Attributes() {
-		if kv.Key == attribute.Key("pyroscope.profile.id") {
-			profileID = kv.Value.AsString()
-		}
-	}
-	if profileID != id {
-		t.Errorf("span attribute pyroscope.profile.id %q, want the span id %q", profileID, id)
-	}
-	cpu := find(pyro.received(), "cpu")
-	if len(cpu) != 1 {
-		t.Fatalf("%d CPU profiles, want 1", len(cpu))
-	}
-	var inSpan, outside int
-	for _, s := range cpu[0].profile.Sample {
-		if slices.Contains(s.Label["span_id"], id) && slices.Contains(s.Label["span_name"], "GET") {
-			inSpan++
-		} else if len(s.Label["span_id"]) == 0 {
-			outside++
-		}
-	}
-	if inSpan == 0 {
-		t.Errorf("no CPU sample labelled span_id=%s span_name=GET among %d", id, len(cpu[0].profile.Sample))
-	}
-	if outside == 0 {
-		t.Error("every CPU sample is labelled: the labels outlived the span")
-	}
-}
-
 // TestShutdownBoundedWithHangingCollector: a collector that never answers holds neither the
 // spans' nor the metrics' flush past Shutdown's context, and leaves no goroutine behind.
 func TestShutdownBoundedWithHangingCollector(t *testing.T) {
@@ -503,7 +364,7 @@ func TestShutdownBoundedWithHangingCollector(t *testing.T) {
 	addr := blackHole(t)
 	before := leaktest.IgnoreCurrent() // the black hole's own goroutines
 	obs, err := Start(context.Background(), Config{DisableRuntimeMetrics: true, LookupEnv: env(map[string]string{
-		EnvOTLPEndpoint: addr, EnvOTelMetricsExporter: "otlp",
+		otlpenv.EnvOTLPEndpoint: addr, otlpenv.EnvOTelMetricsExporter: "otlp",
 	})})
 	if err != nil {
 		t.Fatal(err)
