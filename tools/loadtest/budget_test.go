@@ -64,7 +64,7 @@ func TestParseBudget(t *testing.T) {
 
 func TestBudgetCheck(t *testing.T) {
 	rep := &Report{
-		Requests: 1000, Throughput: 95, ErrorRate: 0.02,
+		Requests: 1000, Answered: 1000, Throughput: 95, ErrorRate: 0.02,
 		Latency: Latency{P50: 5 * time.Millisecond, P90: 20 * time.Millisecond, P99: 150 * time.Millisecond,
 			P999: 400 * time.Millisecond, Max: 2 * time.Second, Mean: 10 * time.Millisecond},
 	}

@@ -72,6 +72,9 @@ type Step struct {
 	Report *Report `json:"report"`
 	// Met is true when the step met the budget.
 	Met bool `json:"met"`
+	// GeneratorBound is true when the load generator, not the service, could not keep up
+	// at this step (Report.Generator says how): its figures are not the service's.
+	GeneratorBound bool `json:"generator_bound,omitempty"`
 }
 
 // StressResult is the outcome of a stress run.
@@ -82,6 +85,12 @@ type StressResult struct {
 	Highest float64 `json:"highest_rate"`
 	// Breaking is the first rate that broke the budget; zero when every step met it.
 	Breaking float64 `json:"breaking_rate"`
+	// GeneratorLimit is the rate at which the load generator fell behind its schedule (the
+	// ramp stops there, since the service's figures are no longer its own); zero if never.
+	GeneratorLimit float64 `json:"generator_limit,omitempty"`
+	// Knee is the first rate whose p99 was more than twice the p99 of the step before, or
+	// the breaking rate; zero when neither.
+	Knee float64 `json:"knee"`
 	// Diagnosis says how the service failed past Highest: which limits broke, the latency
 	// knee, saturated throughput, errors.
 	Diagnosis []string `json:"diagnosis"`
@@ -98,6 +107,7 @@ func Stress(ctx context.Context, targets []Target, ramp Ramp, budget Budget, opt
 		return nil, fmt.Errorf("stress: ramp %s: invalid", ramp)
 	}
 	c := newConfig(opts)
+	budget = budget.WithDefaults(false)
 	res := &StressResult{Budget: budget.String()}
 	n := ramp.steps()
 	for i := range n {
@@ -113,11 +123,16 @@ func Stress(ctx context.Context, targets []Target, ramp Ramp, budget Budget, opt
 			}
 			return res, err
 		}
-		rep.Violations = budget.Check(rep)
-		step := &Step{Rate: rate, Report: rep, Met: len(rep.Violations) == 0}
+		rep.Violations, rep.Inconclusive = budget.Evaluate(rep)
+		step := &Step{Rate: rate, Report: rep, Met: len(rep.Violations) == 0 && len(rep.Inconclusive) == 0}
+		step.GeneratorBound = rep.Generator != nil && rep.Generator.Bound
 		res.Steps = append(res.Steps, step)
 		if c.progress != nil {
 			fmt.Fprintf(c.progress, "%s: %s\n", prefix, stepLine(step))
+		}
+		if step.GeneratorBound {
+			res.GeneratorLimit = rate
+			break
 		}
 		if !step.Met {
 			res.Breaking = rate
@@ -126,13 +141,30 @@ func Stress(ctx context.Context, targets []Target, ramp Ramp, budget Budget, opt
 		res.Highest = rate
 	}
 	res.Diagnosis = res.diagnose(ramp)
+	res.Knee = res.knee()
 	return res, nil
+}
+
+// knee is the first rate whose p99 more than doubled from the step before, else Breaking.
+func (s *StressResult) knee() float64 {
+	for i := 1; i < len(s.Steps); i++ {
+		a, b := s.Steps[i-1].Report.Latency.P99, s.Steps[i].Report.Latency.P99
+		if a > 0 && b > 2*a && !s.Steps[i].GeneratorBound {
+			return s.Steps[i].Rate
+		}
+	}
+	return s.Breaking
 }
 
 func stepLine(s *Step) string {
 	r := s.Report
 	verdict := "met the budget"
-	if !s.Met {
+	switch {
+	case s.GeneratorBound:
+		verdict = "GENERATOR-BOUND: the load generator fell behind (" + strings.Join(r.Generator.Reasons, "; ") + "); this step says nothing of the service"
+	case len(r.Violations) == 0 && len(r.Inconclusive) > 0:
+		verdict = "INCONCLUSIVE: " + strings.Join(r.Inconclusive, "; ")
+	case !s.Met:
 		v := make([]string, len(r.Violations))
 		for i, x := range r.Violations {
 			v[i] = x.String()
@@ -146,6 +178,11 @@ func stepLine(s *Step) string {
 // diagnose describes how the service failed at the breaking step, compared with the last
 // step that met the budget.
 func (s *StressResult) diagnose(ramp Ramp) []string {
+	if s.GeneratorLimit > 0 {
+		g := s.Steps[len(s.Steps)-1].Report.Generator
+		return []string{fmt.Sprintf("at %g req/s the load generator fell behind its schedule (%s): the service's breaking point is above %g req/s, if any; use a bigger or second load machine",
+			s.GeneratorLimit, strings.Join(g.Reasons, "; "), s.Highest)}
+	}
 	if s.Breaking == 0 {
 		return []string{fmt.Sprintf("the budget held at every rate up to %g req/s: raise TO to find the breaking point", ramp.To)}
 	}
@@ -207,6 +244,9 @@ func (s *StressResult) WriteText(w io.Writer) error {
 	}
 	if s.Breaking > 0 {
 		fmt.Fprintf(&b, "breaking point: %g req/s\n", s.Breaking)
+	}
+	if s.GeneratorLimit > 0 {
+		fmt.Fprintf(&b, "generator limit: %g req/s (the load generator, not the service, fell behind)\n", s.GeneratorLimit)
 	}
 	for _, line := range s.Diagnosis {
 		fmt.Fprintf(&b, "  %s\n", line)

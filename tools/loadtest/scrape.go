@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -54,6 +55,13 @@ type Snapshot struct {
 	at     time.Time
 	found  bool
 	series map[string]histSeries
+	gauges map[string]float64 // the runtime gauges of runtimeGauges, summed over series
+}
+
+// runtimeGauges are the gauges a soak follows: Go's and the process collector's.
+var runtimeGauges = []string{
+	catalog.GoGoroutines, catalog.GoGCHeapLive, "go_memstats_heap_alloc_bytes",
+	"process_open_fds", "process_resident_memory_bytes",
 }
 
 type histSeries struct {
@@ -90,7 +98,7 @@ func Scrape(ctx context.Context, client *http.Client, url string) (*Snapshot, er
 }
 
 func parseSnapshot(r io.Reader, format expfmt.Format) (*Snapshot, error) {
-	snap := &Snapshot{series: make(map[string]histSeries)}
+	snap := &Snapshot{series: make(map[string]histSeries), gauges: make(map[string]float64)}
 	dec := expfmt.NewDecoder(r, format)
 	for {
 		var mf dto.MetricFamily
@@ -99,6 +107,17 @@ func parseSnapshot(r io.Reader, format expfmt.Format) (*Snapshot, error) {
 				break
 			}
 			return nil, err
+		}
+		if slices.Contains(runtimeGauges, mf.GetName()) {
+			for _, m := range mf.GetMetric() {
+				switch {
+				case m.GetGauge() != nil:
+					snap.gauges[mf.GetName()] += m.GetGauge().GetValue()
+				case m.GetUntyped() != nil:
+					snap.gauges[mf.GetName()] += m.GetUntyped().GetValue()
+				}
+			}
+			continue
 		}
 		if mf.GetName() != catalog.HTTPServerDuration || mf.GetType() != dto.MetricType_HISTOGRAM {
 			continue
