@@ -84,11 +84,11 @@ type SideStats struct {
 
 // Result is one metric's comparison.
 type Result struct {
-	Metric   string `json:"metric"` // latency, errors, cpu_per_request, heap_bytes, goroutines, gc_cpu_share or an extra metric's name
-	Scope    string `json:"scope"`  // the group ("GET /orders", "grpc shop.Cart/Add", "service (http)") or "instance"
-	Group    *Group `json:"group,omitempty"`
-	Status   Status `json:"status"`
-	Critical bool   `json:"critical"`
+	Metric   string  `json:"metric"` // latency, errors, cpu_per_request, heap_bytes, goroutines, gc_cpu_share or an extra metric's name
+	Scope    string  `json:"scope"`  // the group ("GET /orders", "grpc shop.Cart/Add", "service (http)") or "instance"
+	Group    *Group  `json:"group,omitempty"`
+	Status   Status  `json:"status"`
+	Critical bool    `json:"critical"`
 	Weight   float64 `json:"weight"`
 	// P is the one-sided p-value of "the canary is worse beyond tolerance"; AdjustedP is P after
 	// Holm's adjustment over every compared metric (compare with the report's Alpha).
@@ -113,16 +113,16 @@ type Report struct {
 	// Score is the weighted share (0-100) of compared metrics that are not worse.
 	Score float64 `json:"score"`
 	// Reasons explain a verdict other than pass: the failing metrics, or why it is inconclusive.
-	Reasons   []string  `json:"reasons,omitempty"`
-	Alpha     float64   `json:"alpha"`
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
-	Baseline  SideInfo  `json:"baseline"`
-	Canary    SideInfo  `json:"canary"`
-	Results   []Result  `json:"results"`
-	Look      int       `json:"look,omitempty"` // watch mode: the look number, from 1
-	Final     bool      `json:"final,omitempty"`
-	Sequential string   `json:"sequential,omitempty"`
+	Reasons    []string  `json:"reasons,omitempty"`
+	Alpha      float64   `json:"alpha"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Baseline   SideInfo  `json:"baseline"`
+	Canary     SideInfo  `json:"canary"`
+	Results    []Result  `json:"results"`
+	Look       int       `json:"look,omitempty"` // watch mode: the look number, from 1
+	Final      bool      `json:"final,omitempty"`
+	Sequential string    `json:"sequential,omitempty"`
 }
 
 // SideInfo names a side in the report.
