@@ -31,6 +31,7 @@ func commands() []command {
 		{"validate", "check an SLO spec and print clear, line-numbered errors", runValidate},
 		{"gate", "compare benchmark results and fail on significant regressions", runGate},
 		{"load", "drive constant-rate HTTP load and check latency and error budgets", runLoad},
+		{"canary", "compare a canary with its baseline from Prometheus metrics: pass, fail or inconclusive", runCanary},
 	}
 }
 
