@@ -182,7 +182,7 @@ func overheadStacks(tb testing.TB) []overheadStack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	perfobs := interceptorCall{rec.UnaryServerInterceptor(), rec.UnaryClientInterceptor(), rec.StreamServerInterceptor(), rec.StreamClientInterceptor()}
+	perfobs := interceptorCall{grpcmw.UnaryServerInterceptor(rec), grpcmw.UnaryClientInterceptor(rec), grpcmw.StreamServerInterceptor(rec), grpcmw.StreamClientInterceptor(rec)}
 	gpServer := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	gpClient := grpcprom.NewClientMetrics(grpcprom.WithClientHandlingTimeHistogram())
 	prometheus.NewRegistry().MustRegister(gpServer, gpClient)
@@ -191,7 +191,7 @@ func overheadStacks(tb testing.TB) []overheadStack {
 	return []overheadStack{
 		{name: "Bare"},
 		{name: "Perfobs", call: perfobs},
-		{name: "PerfobsWithStats", call: perfobs, server: rec.ServerStatsHandler(), client: rec.ClientStatsHandler()},
+		{name: "PerfobsWithStats", call: perfobs, server: grpcmw.ServerStatsHandler(rec), client: grpcmw.ClientStatsHandler(rec)},
 		{name: "GoGRPCMiddleware", call: interceptorCall{gpServer.UnaryServerInterceptor(), gpClient.UnaryClientInterceptor(),
 			gpServer.StreamServerInterceptor(), gpClient.StreamClientInterceptor()}},
 		{name: "Otelgrpc",

@@ -81,13 +81,13 @@ func grpcStacks(tb testing.TB) []grpcStack {
 	return []grpcStack{
 		{name: "Bare"},
 		{name: "Perfobs",
-			server: []grpc.ServerOption{grpc.ChainUnaryInterceptor(rec.UnaryServerInterceptor()), grpc.ChainStreamInterceptor(rec.StreamServerInterceptor())},
-			dial:   []grpc.DialOption{grpc.WithChainUnaryInterceptor(rec.UnaryClientInterceptor()), grpc.WithChainStreamInterceptor(rec.StreamClientInterceptor())},
+			server: []grpc.ServerOption{grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(rec)), grpc.ChainStreamInterceptor(grpcmw.StreamServerInterceptor(rec))},
+			dial:   []grpc.DialOption{grpc.WithChainUnaryInterceptor(grpcmw.UnaryClientInterceptor(rec)), grpc.WithChainStreamInterceptor(grpcmw.StreamClientInterceptor(rec))},
 			check: func(tb testing.TB) (int, int) {
 				return promCount(tb, perfobsReg, "rpc_server_call_duration_seconds"), promCount(tb, perfobsReg, "rpc_client_call_duration_seconds")
 			}},
 		// Perfobs with its stats handlers too: message sizes and counts.
-		{name: "PerfobsWithStats", server: full.ServerOptions(), dial: full.DialOptions(),
+		{name: "PerfobsWithStats", server: grpcmw.ServerOptions(full), dial: grpcmw.DialOptions(full),
 			check: func(tb testing.TB) (int, int) {
 				return promCount(tb, fullReg, "rpc_server_responses_per_rpc"), promCount(tb, fullReg, "rpc_client_responses_per_rpc")
 			}},

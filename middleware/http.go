@@ -8,21 +8,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/instrument"
 )
 
-// HTTP wraps next with RED metrics. It is the Must form of New(opts...).Handler(next): it panics
-// only when opts are invalid, at construction, never per request.
+// HTTP wraps next so that every request it serves is recorded. It panics only when opts are
+// invalid, at construction, never per request; New returns the same validation as an error, and
+// its Recorder, passed alone as opts, builds a handler that cannot panic.
 func HTTP(next http.Handler, opts ...Option) http.Handler {
-	r, err := New(opts...)
-	if err != nil {
-		panic("middleware.HTTP: " + err.Error())
-	}
-	return r.Handler(next)
-}
-
-// Handler wraps next so that every request it serves is recorded.
-func (rec *Recorder) Handler(next http.Handler) http.Handler {
-	return &handler{rec: rec, next: next}
+	return &handler{rec: recorderFor("middleware.HTTP", instrument.HTTPServer, opts), next: next}
 }
 
 type handler struct {
@@ -47,6 +40,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cfg.Tracer != nil {
 		r, span = h.startServerSpan(r, method, scheme)
 	}
+	var task flightTask
+	if cfg.FlightRecorder != nil {
+		r, task = h.startTask(r, span)
+	}
 	active := int(method)*2 + int(scheme)
 	h.rec.server.active.Add(active, c.shard, 1)
 	if h.rec.server.sizes && r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
@@ -54,7 +51,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = &c.body
 	}
 	start := h.rec.since()
-	defer h.done(c, r, start, method, scheme, active, span)
+	defer h.done(c, r, start, method, scheme, active, span, task)
 	h.next.ServeHTTP(c.wrap(interfaceMask(w)), r)
 	c.returned = true
 }
@@ -62,7 +59,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // done records the request. It runs deferred, so it also sees panics: a panic is recorded as
 // status 500 (or the status already sent) with error_type "panic" and then goes on; a panic with
 // http.ErrAbortHandler, or runtime.Goexit, is recorded with error_type "aborted".
-func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int, span trace.Span) {
+func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int, span trace.Span, task flightTask) {
 	end := h.rec.since()
 	elapsed := end - start
 	var panicked any
@@ -90,6 +87,9 @@ func (h *handler) done(c *core, r *http.Request, start time.Duration, method, sc
 	if hist == nil {
 		key.route = m.routes.Admit(key.route)
 		hist = m.duration.GetOrCreate(key, key.labels)
+	}
+	if task != nil {
+		h.flightDone(r.Context(), task, span, key.route, elapsed)
 	}
 	if span != nil {
 		h.endServerSpan(span, key, key.route, panicked, m, hist, c.shard, end, elapsed)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/middleware"
@@ -421,6 +422,9 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"nil registerer", []middleware.Option{middleware.WithRegisterer(nil)}, "WithRegisterer: registerer is nil"},
 		{"nil route func", []middleware.Option{middleware.WithRouteFunc(nil)}, "WithRouteFunc: function is nil"},
 		{"nil option", []middleware.Option{nil}, "option 1 is nil"},
+		{"gRPC-only option", []middleware.Option{middleware.WithMethodFilter(func(string) bool { return true })}, "WithMethodFilter applies to the gRPC interceptors (package grpcmw), not to middleware.New"},
+		{"gRPC message sizes", []middleware.Option{middleware.WithMessageSizeBuckets(10, 20)}, "WithMessageSizeBuckets applies to the gRPC interceptors"},
+		{"nil recorder", []middleware.Option{(*middleware.Recorder)(nil)}, "option 1 is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -436,6 +440,69 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		}
 	}()
 	middleware.HTTP(http.NotFoundHandler(), middleware.WithLabelCap(-1))
+}
+
+// TestMisplacedOptions: server-only options are refused by Transport, and a Recorder passed with
+// other options is refused, each error naming the option.
+func TestMisplacedOptions(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		build func()
+		want  string
+	}{
+		{"server option to Transport", func() { middleware.Transport(nil, middleware.WithSkipPaths("/healthz")) },
+			"middleware.Transport: invalid middleware options: WithSkipPaths applies to the HTTP middleware (middleware.HTTP), not to middleware.Transport"},
+		{"gRPC option to HTTP", func() {
+			middleware.HTTP(http.NotFoundHandler(), middleware.WithMethodFilter(func(string) bool { return true }))
+		},
+			"middleware.HTTP: invalid middleware options: WithMethodFilter applies to the gRPC interceptors (package grpcmw), not to middleware.HTTP"},
+		{"recorder with options", func() {
+			rec, err := middleware.New(middleware.WithRegisterer(prometheus.NewRegistry()))
+			if err != nil {
+				panic(err)
+			}
+			middleware.HTTP(http.NotFoundHandler(), rec, middleware.WithLabelCap(3))
+		}, "*middleware.Recorder carries its options already: pass it alone"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := func() (p any) {
+				defer func() { p = recover() }()
+				tt.build()
+				return nil
+			}()
+			if s, _ := p.(string); !strings.Contains(s, tt.want) {
+				t.Fatalf("panic %v, want one containing %q", p, tt.want)
+			}
+		})
+	}
+}
+
+// TestRecorderBuildsHandlerAndTransport: New's Recorder, passed alone, builds both sides on its
+// registry.
+func TestRecorderBuildsHandlerAndTransport(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	rec, err := middleware.New(middleware.WithRegisterer(reg), middleware.WithSkipPaths("/healthz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := middleware.HTTP(http.NotFoundHandler(), rec)
+	serve(t, h, "GET", "/healthz")
+	serve(t, h, "GET", "/x")
+	if n := testutil.CollectAndCount(reg, durationName); n != 1 {
+		t.Fatalf("%s has %d series, want 1 (the skipped path is not recorded)", durationName, n)
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	c := &http.Client{Transport: middleware.Transport(nil, rec)}
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c.CloseIdleConnections()
+	if n := testutil.CollectAndCount(reg, catalog.HTTPClientDuration); n != 1 {
+		t.Fatalf("%s has %d series, want 1", catalog.HTTPClientDuration, n)
+	}
 }
 
 func TestTwiceOnOneRegistryShares(t *testing.T) {

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -11,76 +12,163 @@ import (
 	"github.com/perfobs/perfobs-go/internal/instrument"
 )
 
-// Option configures the HTTP middleware, the client Transport and the gRPC interceptors of
-// package grpcmw. Options are made only by this module's With* functions.
-type Option = instrument.Option
+// Option configures HTTP, Transport and New, and the gRPC interceptors and stats handlers of
+// package grpcmw. Each option's documentation says where it applies; passing an option where it
+// does not apply (WithMethodFilter to HTTP, WithServeMux to a gRPC interceptor) is an error that
+// names it. Options are made only by this package's With* functions, and a *Recorder is an
+// Option too: it stands for the options New validated.
+type Option interface{ carrier }
+
+// carrier keeps Option's only method out of the documentation: it is instrument's.
+type carrier = instrument.Carrier
+
+// inst is embedded by the option types, for its method.
+type inst = instrument.Option
+
+type option struct{ inst }
+
+// Scopes, in the words of the documentation.
+const (
+	everywhere = instrument.All
+	serverOnly = instrument.HTTPServer
+	grpcOnly   = instrument.GRPC
+)
+
+func newOption(name string, scope instrument.Scope, apply func(*instrument.Config)) Option {
+	return option{instrument.NewOption(name, scope, apply)}
+}
+
+func invalid(name string, scope instrument.Scope, msg string) Option {
+	return option{instrument.Invalid(name, scope, errors.New(msg))}
+}
 
 // WithRegisterer sets where the metrics are registered. Without it, standalone middleware
-// registers on prometheus.DefaultRegisterer, which promhttp.Handler() serves.
-func WithRegisterer(r prometheus.Registerer) Option { return instrument.WithRegisterer(r) }
+// registers on prometheus.DefaultRegisterer, which promhttp.Handler() serves. Everywhere.
+func WithRegisterer(r prometheus.Registerer) Option {
+	return newOption("WithRegisterer", everywhere, func(c *instrument.Config) { c.Registerer = r })
+}
 
 // WithDurationBuckets sets the upper bounds, in seconds, of the duration histograms. The default
 // is the OpenTelemetry semantic conventions' set, 0.005 s to 10 s. SLO latency thresholds must be
-// one of these bounds.
-func WithDurationBuckets(bounds ...float64) Option { return instrument.WithDurationBuckets(bounds...) }
+// one of these bounds. Everywhere.
+func WithDurationBuckets(bounds ...float64) Option {
+	b := append([]float64(nil), bounds...)
+	return newOption("WithDurationBuckets", everywhere, func(c *instrument.Config) { c.DurationBuckets = b })
+}
 
 // WithBodySizes turns on http_server_request_body_size_bytes and
 // http_server_response_body_size_bytes (opt-in, as the semantic conventions mark them). The
-// request size is the Content-Length, or the bytes the handler read when there is none.
-func WithBodySizes() Option { return instrument.WithBodySizes() }
+// request size is the Content-Length, or the bytes the handler read when there is none. HTTP
+// server only.
+func WithBodySizes() Option {
+	return newOption("WithBodySizes", serverOnly, func(c *instrument.Config) { c.BodySizes = true })
+}
 
 // WithSizeBuckets sets the body-size histograms' upper bounds in bytes (default: powers of four
-// from 64 B to 64 MiB). It needs WithBodySizes.
-func WithSizeBuckets(bounds ...float64) Option { return instrument.WithSizeBuckets(bounds...) }
+// from 64 B to 64 MiB). It needs WithBodySizes. HTTP server only; gRPC messages have
+// WithMessageSizeBuckets.
+func WithSizeBuckets(bounds ...float64) Option {
+	b := append([]float64(nil), bounds...)
+	return newOption("WithSizeBuckets", serverOnly, func(c *instrument.Config) { c.SizeBuckets = b })
+}
+
+// WithMessageSizeBuckets sets the upper bounds, in bytes, of the gRPC message-size histograms
+// that grpcmw's stats handlers record (default: powers of four from 64 B to 64 MiB). gRPC only.
+func WithMessageSizeBuckets(bounds ...float64) Option {
+	b := append([]float64(nil), bounds...)
+	return newOption("WithMessageSizeBuckets", grpcOnly, func(c *instrument.Config) { c.MessageSizeBuckets = b })
+}
 
 // WithServeMux names the ServeMux behind the middleware. When something copies the request
 // before the mux (an inner r.WithContext), r.Pattern stays empty on the middleware's copy; the
-// middleware then asks mux which pattern the request matches.
-func WithServeMux(mux *http.ServeMux) Option { return instrument.WithServeMux(mux) }
+// middleware then asks mux which pattern the request matches. HTTP server only.
+func WithServeMux(mux *http.ServeMux) Option {
+	if mux == nil {
+		return invalid("WithServeMux", serverOnly, "mux is nil")
+	}
+	return newOption("WithServeMux", serverOnly, func(c *instrument.Config) { c.ServeMux = mux })
+}
 
 // WithRouteFunc sets a function that returns the route template of a request after it was
-// served, for routers other than http.ServeMux (chi, gorilla/mux). Its results are capped like
-// every route: see WithLabelCap.
-func WithRouteFunc(f func(r *http.Request) string) Option { return instrument.WithRouteFunc(f) }
+// served, for routers other than http.ServeMux (the adapters under middleware/ use SetRoute
+// instead). Its results are capped like every route: see WithLabelCap. HTTP server only.
+func WithRouteFunc(f func(r *http.Request) string) Option {
+	if f == nil {
+		return invalid("WithRouteFunc", serverOnly, "function is nil")
+	}
+	return newOption("WithRouteFunc", serverOnly, func(c *instrument.Config) { c.RouteFunc = f })
+}
 
 // WithLabelCap bounds how many distinct values http_route (and gRPC's rpc_method, the client's
 // server_address) may take; later new values are recorded as "_OTHER", counted in
-// perfobs_label_overflow_total and logged at most every 10 s. Default 1000.
-func WithLabelCap(n int) Option { return instrument.WithLabelCap(n) }
+// perfobs_label_overflow_total and logged at most every 10 s. Default 1000. Everywhere.
+func WithLabelCap(n int) Option {
+	return newOption("WithLabelCap", everywhere, func(c *instrument.Config) { c.LabelCap = n })
+}
 
-// WithSkip excludes the requests for which f returns true from every metric.
-func WithSkip(f func(r *http.Request) bool) Option { return instrument.WithSkip(f) }
+// WithSkip excludes the requests for which f returns true from every metric. HTTP server only.
+func WithSkip(f func(r *http.Request) bool) Option {
+	if f == nil {
+		return invalid("WithSkip", serverOnly, "function is nil")
+	}
+	return newOption("WithSkip", serverOnly, func(c *instrument.Config) { c.Skip = f })
+}
 
 // WithSkipPaths excludes requests whose URL path is exactly one of paths (health checks,
-// /metrics) from every metric.
-func WithSkipPaths(paths ...string) Option { return instrument.WithSkipPaths(paths...) }
+// /metrics) from every metric. HTTP server only.
+func WithSkipPaths(paths ...string) Option {
+	ps := append([]string(nil), paths...)
+	return newOption("WithSkipPaths", serverOnly, func(c *instrument.Config) {
+		if c.SkipPaths == nil {
+			c.SkipPaths = make(map[string]struct{}, len(ps))
+		}
+		for _, p := range ps {
+			c.SkipPaths[p] = struct{}{}
+		}
+	})
+}
 
 // WithMethodFilter records only the gRPC calls whose full method name ("/pkg.Service/Method")
-// f accepts; use it to leave out health checks and reflection.
-func WithMethodFilter(f func(fullMethod string) bool) Option { return instrument.WithMethodFilter(f) }
+// f accepts; use it to leave out health checks and reflection (grpcmw.NotHealthOrReflection).
+// gRPC only.
+func WithMethodFilter(f func(fullMethod string) bool) Option {
+	if f == nil {
+		return invalid("WithMethodFilter", grpcOnly, "function is nil")
+	}
+	return newOption("WithMethodFilter", grpcOnly, func(c *instrument.Config) { c.MethodFilter = f })
+}
 
-// WithLogger sets the logger of rate-limited warnings. Default slog.Default().
-func WithLogger(l *slog.Logger) Option { return instrument.WithLogger(l) }
+// WithLogger sets the logger of rate-limited warnings. Default slog.Default(). Everywhere.
+func WithLogger(l *slog.Logger) Option {
+	return newOption("WithLogger", everywhere, func(c *instrument.Config) { c.Logger = l })
+}
 
 // WithNativeHistograms adds native-histogram buckets (schema 3: each bucket about 9% wider than
 // the one below, so a quantile is off by at most about 4.5%) beside the classic buckets of every
-// histogram. MetricsHandler serves them over the protobuf format, which a Prometheus started
-// with --enable-feature=native-histograms negotiates. Such a Prometheus 2.x then stores only the
-// native series of these histograms (no _bucket, _count, _sum): query them with
-// histogram_quantile, histogram_count and histogram_fraction, or set scrape_classic_histograms
-// (always_scrape_classic_histograms on Prometheus 3) to keep the classic series too. Each
-// observation costs one more uncontended atomic add.
-func WithNativeHistograms() Option { return instrument.WithNativeHistograms() }
+// histogram; each observation costs one more uncontended atomic add. Prometheus 2.x with native
+// histograms on then stores only the native series (see docs/middleware.md for the scrape
+// setting that keeps the classic ones). Everywhere.
+func WithNativeHistograms() Option {
+	return newOption("WithNativeHistograms", everywhere, func(c *instrument.Config) { c.NativeHistograms = true })
+}
 
-// WithTracerProvider turns tracing on: the middleware starts a server span per request (named
-// "METHOD /route"), Transport a client span per round trip, both with the semantic conventions'
-// attributes, and trace context and baggage propagate through headers (see WithPropagator). A
-// sampled request attaches its trace_id and span_id to its duration observation as an exemplar,
-// which MetricsHandler serves in the OpenMetrics format. Without this option the middleware
-// starts no span and reads no header.
-func WithTracerProvider(tp trace.TracerProvider) Option { return instrument.WithTracerProvider(tp) }
+// WithTracerProvider turns tracing on: a server span per request or call, a client span per
+// round trip or call, W3C trace context and baggage propagated through headers and metadata
+// (see WithPropagator), and the trace_id and span_id of sampled requests attached to their
+// duration observations as exemplars. Without it no span is started and no header is read.
+// Everywhere.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	if tp == nil {
+		return invalid("WithTracerProvider", everywhere, "provider is nil")
+	}
+	return newOption("WithTracerProvider", everywhere, func(c *instrument.Config) { c.TracerProvider = tp })
+}
 
-// WithPropagator sets how trace context and baggage travel in headers. Default: W3C trace
-// context and W3C baggage (propagation.TraceContext and propagation.Baggage). It needs
-// WithTracerProvider.
-func WithPropagator(p propagation.TextMapPropagator) Option { return instrument.WithPropagator(p) }
+// WithPropagator sets how trace context and baggage travel. Default: W3C trace context and W3C
+// baggage. It needs WithTracerProvider. Everywhere.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	if p == nil {
+		return invalid("WithPropagator", everywhere, "propagator is nil")
+	}
+	return newOption("WithPropagator", everywhere, func(c *instrument.Config) { c.Propagator = p })
+}

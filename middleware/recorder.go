@@ -14,10 +14,11 @@ import (
 	"github.com/perfobs/perfobs-go/internal/recorder"
 )
 
-// Recorder records RED metrics for HTTP servers and clients. Make one with New; wrap handlers
-// with Handler and transports with Transport. Recorders built on the same registry share their
-// series.
+// Recorder is a validated set of options with its metrics registered: New's result. It is an
+// Option standing for them, to pass alone to HTTP or Transport, which then cannot panic.
+// Recorders built on the same registry share their series.
 type Recorder struct {
+	inst   // the Option that stands for cfg
 	cfg    *instrument.Config
 	server *serverMetrics
 	client *clientMetrics
@@ -32,10 +33,34 @@ type Recorder struct {
 // clock read, where time.Now costs two (wall and monotonic).
 func (r *Recorder) since() time.Duration { return time.Since(r.epoch) }
 
-// New validates opts and registers the metrics. It returns an error naming each invalid option,
-// or a conflict with metrics already on the registry (other buckets, for example).
+// New validates opts and registers the metrics, for HTTP and Transport. It returns an error naming
+// each invalid option, each option that applies only to gRPC, and any conflict with metrics already
+// on the registry (other buckets, for example):
+//
+//	rec, err := middleware.New(opts...)
+//	if err != nil { ... }
+//	h := middleware.HTTP(mux, rec)
 func New(opts ...Option) (*Recorder, error) {
-	cfg, err := instrument.NewConfig(opts)
+	return build("middleware.New", instrument.HTTP, opts)
+}
+
+// recorderFor returns the Recorder that opts stand for: opts' only element when it is one,
+// else a new one, which panics, naming fn, on invalid options.
+func recorderFor(fn string, scope instrument.Scope, opts []Option) *Recorder {
+	if len(opts) == 1 {
+		if r, ok := opts[0].(*Recorder); ok && r != nil {
+			return r
+		}
+	}
+	r, err := build(fn, scope, opts)
+	if err != nil {
+		panic(fn + ": " + err.Error())
+	}
+	return r
+}
+
+func build(fn string, scope instrument.Scope, opts []Option) (*Recorder, error) {
+	cfg, err := instrument.NewConfig(fn, scope, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +76,8 @@ func New(opts ...Option) (*Recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Recorder{cfg: cfg, server: server, client: client, epoch: time.Now()}
+	r := &Recorder{inst: instrument.Resolved("*middleware.Recorder", instrument.HTTP, cfg),
+		cfg: cfg, server: server, client: client, epoch: time.Now()}
 	r.pool.New = func() any { return &core{shard: r.shards.NextShard()} }
 	return r, nil
 }

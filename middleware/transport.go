@@ -18,22 +18,14 @@ import (
 	"github.com/perfobs/perfobs-go/internal/recorder"
 )
 
-// Transport wraps base (http.DefaultTransport when nil) with client-side RED metrics. It is the
-// Must form of New(opts...).Transport(base): it panics only when opts are invalid.
-func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
-	r, err := New(opts...)
-	if err != nil {
-		panic("middleware.Transport: " + err.Error())
-	}
-	return r.Transport(base)
-}
-
 // Transport wraps base (http.DefaultTransport when nil) so that every round trip is recorded in
 // http_client_request_duration_seconds, from the call until the response headers arrive (reading
 // the body is the caller's time). Transport errors get an error_type naming their kind: timeout,
 // canceled, dns, tls, connection or _OTHER; responses with status 400 and above get their status.
-// server_address values are capped (WithLabelCap).
-func (rec *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
+// server_address values are capped (WithLabelCap). It panics only when opts are invalid, as HTTP
+// does; a Recorder from New, passed alone, cannot.
+func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	rec := recorderFor("middleware.Transport", instrument.HTTPClient, opts)
 	if base == nil {
 		base = http.DefaultTransport
 	}

@@ -31,12 +31,12 @@ func startGRPC(ctx context.Context, addr string, opts []middleware.Option, load 
 	if err != nil {
 		return nil, err
 	}
-	srv := grpc.NewServer(rec.ServerOptions()...)
+	srv := grpc.NewServer(grpcmw.ServerOptions(rec)...)
 	testpb.RegisterTestServiceServer(srv, grpcService{})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(out, "quickstart: gRPC on %s (grpc.testing.TestService)\n", ln.Addr())
-	conn, err := grpc.NewClient(ln.Addr().String(), append(rec.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	conn, err := grpc.NewClient(ln.Addr().String(), append(grpcmw.DialOptions(rec), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		srv.Stop()
 		<-served

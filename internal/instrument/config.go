@@ -1,6 +1,7 @@
-// Package instrument holds the configuration that the HTTP middleware and the gRPC interceptors
-// share (middleware.Option is an alias of Option), plus the helpers both use to register metrics
-// and to bound label values.
+// Package instrument resolves the options of package middleware into the Config that the HTTP
+// middleware and the gRPC interceptors record with, and holds the helpers both use to register
+// metrics and to bound label values. The options themselves, and their documentation, live in
+// package middleware.
 package instrument
 
 import (
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,73 +29,193 @@ const DefaultLabelCap = 1000
 type Config struct {
 	Registerer      prometheus.Registerer
 	DurationBuckets []float64
-	BodySizes       bool
-	SizeBuckets     []float64
-	ServeMux        *http.ServeMux
-	RouteFunc       func(*http.Request) string
-	LabelCap        int
-	Skip            func(*http.Request) bool
-	SkipPaths       map[string]struct{}
-	MethodFilter    func(fullMethod string) bool
-	Logger          *slog.Logger
+	// BodySizes and SizeBuckets are the HTTP body-size histograms; MessageSizeBuckets the gRPC
+	// message-size histograms.
+	BodySizes          bool
+	SizeBuckets        []float64
+	MessageSizeBuckets []float64
+	ServeMux           *http.ServeMux
+	RouteFunc          func(*http.Request) string
+	LabelCap           int
+	Skip               func(*http.Request) bool
+	SkipPaths          map[string]struct{}
+	MethodFilter       func(fullMethod string) bool
+	Logger             *slog.Logger
 	// NativeHistograms adds native buckets (schema recorder.NativeSchema) to every histogram.
 	NativeHistograms bool
+	// Classic selects the promhttp and go-grpc-middleware metric names (catalog.Classic*).
+	Classic bool
 	// TracerProvider and Propagator are the tracing options; Tracer is built from them by
 	// NewConfig, nil when tracing is off.
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
 	Tracer         *tracing.Tracer
-
-	sizeBucketsSet bool
-	errs           []error
+	// FlightRecorder takes execution-trace snapshots of slow requests (flightrecorder.go); nil: off.
+	FlightRecorder FlightRecorder
 }
 
-// Option configures the middleware and the interceptors. Only this module makes options.
-type Option interface{ apply(*Config) }
+// Scope is the set of constructors an option applies to.
+type Scope uint8
 
-type optionFunc func(*Config)
+const (
+	HTTPServer Scope = 1 << iota // middleware.HTTP
+	HTTPClient                   // middleware.Transport
+	GRPC                         // package grpcmw
 
-func (f optionFunc) apply(c *Config) { f(c) }
+	HTTP = HTTPServer | HTTPClient // middleware.New: its Recorder serves both
+	All  = HTTP | GRPC
+)
 
-// NewConfig applies opts over the defaults and validates the result; the error names every
-// invalid option.
-func NewConfig(opts []Option) (*Config, error) {
-	c := &Config{
-		Registerer:      prometheus.DefaultRegisterer,
-		DurationBuckets: catalog.DefaultDurationBuckets(),
-		SizeBuckets:     catalog.DefaultSizeBuckets(),
-		LabelCap:        DefaultLabelCap,
+// String names the constructors of a scope, for error messages.
+func (s Scope) String() string {
+	var parts []string
+	if s&HTTPServer != 0 {
+		parts = append(parts, "the HTTP middleware (middleware.HTTP)")
 	}
+	if s&HTTPClient != 0 {
+		parts = append(parts, "the HTTP client (middleware.Transport)")
+	}
+	if s&GRPC != 0 {
+		parts = append(parts, "the gRPC interceptors (package grpcmw)")
+	}
+	return strings.Join(parts, " and ")
+}
+
+// Option is what every option of package middleware carries: its name (for errors), where it
+// applies, and how it sets the Config; or, for a Recorder passed as an option, the Config it
+// resolved. Its fields are unexported, so that nothing outside this module reaches them through
+// the types that embed it.
+type Option struct {
+	name     string
+	scope    Scope
+	apply    func(*Config)
+	err      error // an invalid argument, reported by NewConfig as "name: err"
+	resolved *Config
+	lenient  bool // ignored, not refused, where it does not apply (Lenient)
+}
+
+// NewOption returns the option called name, which applies to scope and sets the Config with apply.
+func NewOption(name string, scope Scope, apply func(*Config)) Option {
+	return Option{name: name, scope: scope, apply: apply}
+}
+
+// Invalid returns the option called name whose argument is wrong: NewConfig reports err.
+func Invalid(name string, scope Scope, err error) Option {
+	return Option{name: name, scope: scope, err: err}
+}
+
+// Resolved returns the option that stands for cfg, already validated (a Recorder, called name).
+func Resolved(name string, scope Scope, cfg *Config) Option {
+	return Option{name: name, scope: scope, resolved: cfg}
+}
+
+// carried is how NewConfig reads an option: middleware's option types embed Option, which
+// promotes this method, so no exported method shows in their documentation.
+func (o Option) carried() Option { return o }
+
+// Carrier is implemented by Option and the types that embed it: only this module can make them.
+type Carrier interface{ carried() Option }
+
+// ScopeOf reports where opt applies, and false when opt carries no Option (nil, for example).
+func ScopeOf(opt any) (Scope, bool) {
+	c, ok := opt.(Carrier)
+	if !ok {
+		return 0, false
+	}
+	return c.carried().scope, true
+}
+
+// Lenient returns opts marked so that a constructor they do not apply to ignores them instead of
+// refusing them: the facade's options go to HTTP and gRPC alike. Invalid arguments are still
+// errors everywhere.
+func Lenient[O any](opts []O) []O {
+	out := make([]O, 0, len(opts))
+	for _, o := range opts {
+		if c, ok := any(o).(Carrier); ok {
+			opt := c.carried()
+			opt.lenient = true
+			if lo, ok := any(opt).(O); ok {
+				out = append(out, lo)
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// NewConfig applies opts over the defaults for the constructor named target, of scope, and
+// validates the result. The error names every invalid option, and every option that does not
+// apply to target.
+func NewConfig[O any](target string, scope Scope, opts []O) (*Config, error) {
+	c := &Config{
+		Registerer:         prometheus.DefaultRegisterer,
+		DurationBuckets:    catalog.DefaultDurationBuckets(),
+		SizeBuckets:        catalog.DefaultSizeBuckets(),
+		MessageSizeBuckets: catalog.DefaultSizeBuckets(),
+		LabelCap:           DefaultLabelCap,
+	}
+	var errs []error
+	given := map[string]bool{}
 	for i, o := range opts {
-		if o == nil {
-			c.errs = append(c.errs, fmt.Errorf("option %d is nil", i))
+		carrier, ok := any(o).(Carrier)
+		if v := reflect.ValueOf(o); ok && v.Kind() == reflect.Pointer && v.IsNil() {
+			ok = false // a nil *Recorder
+		}
+		if !ok {
+			errs = append(errs, fmt.Errorf("option %d is nil", i))
 			continue
 		}
-		o.apply(c)
+		opt := carrier.carried()
+		if opt.scope&scope == 0 {
+			switch {
+			case !opt.lenient:
+				errs = append(errs, fmt.Errorf("%s applies to %s, not to %s", opt.name, opt.scope, target))
+			case opt.err != nil:
+				errs = append(errs, fmt.Errorf("%s: %w", opt.name, opt.err))
+			}
+			continue
+		}
+		if opt.resolved != nil {
+			if len(opts) != 1 {
+				errs = append(errs, fmt.Errorf("%s carries its options already: pass it alone", opt.name))
+				continue
+			}
+			return opt.resolved, nil
+		}
+		if opt.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", opt.name, opt.err))
+			continue
+		}
+		given[opt.name] = true
+		opt.apply(c)
 	}
 	if c.Registerer == nil {
-		c.errs = append(c.errs, errors.New("WithRegisterer: registerer is nil"))
+		errs = append(errs, errors.New("WithRegisterer: registerer is nil"))
 	}
 	if err := checkBuckets(c.DurationBuckets); err != nil {
-		c.errs = append(c.errs, fmt.Errorf("WithDurationBuckets: %w", err))
+		errs = append(errs, fmt.Errorf("WithDurationBuckets: %w", err))
 	}
 	if err := checkBuckets(c.SizeBuckets); err != nil {
-		c.errs = append(c.errs, fmt.Errorf("WithSizeBuckets: %w", err))
+		errs = append(errs, fmt.Errorf("WithSizeBuckets: %w", err))
 	}
-	if c.sizeBucketsSet && !c.BodySizes {
-		c.errs = append(c.errs, errors.New("WithSizeBuckets: body-size histograms are off; add WithBodySizes()"))
+	if err := checkBuckets(c.MessageSizeBuckets); err != nil {
+		errs = append(errs, fmt.Errorf("WithMessageSizeBuckets: %w", err))
+	}
+	if given["WithSizeBuckets"] && !c.BodySizes {
+		errs = append(errs, errors.New("WithSizeBuckets: body-size histograms are off; add WithBodySizes()"))
 	}
 	if c.LabelCap < 1 {
-		c.errs = append(c.errs, fmt.Errorf("WithLabelCap: cap %d must be at least 1", c.LabelCap))
+		errs = append(errs, fmt.Errorf("WithLabelCap: cap %d must be at least 1", c.LabelCap))
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.Propagator != nil && c.TracerProvider == nil {
-		c.errs = append(c.errs, errors.New("WithPropagator: tracing is off; add WithTracerProvider"))
+		errs = append(errs, errors.New("WithPropagator: tracing is off; add WithTracerProvider"))
 	}
 	c.Tracer = tracing.New(c.TracerProvider, c.Propagator)
-	if err := errors.Join(c.errs...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid middleware options: %w", err)
 	}
 	return c, nil
@@ -113,85 +236,6 @@ func checkBuckets(b []float64) error {
 	return nil
 }
 
-// WithRegisterer sets where the metrics are registered.
-func WithRegisterer(r prometheus.Registerer) Option {
-	return optionFunc(func(c *Config) { c.Registerer = r })
-}
-
-// WithDurationBuckets sets the duration histograms' upper bounds, in seconds.
-func WithDurationBuckets(bounds ...float64) Option {
-	b := append([]float64(nil), bounds...)
-	return optionFunc(func(c *Config) { c.DurationBuckets = b })
-}
-
-// WithBodySizes turns on the body-size histograms.
-func WithBodySizes() Option { return optionFunc(func(c *Config) { c.BodySizes = true }) }
-
-// WithSizeBuckets sets the body-size histograms' upper bounds, in bytes.
-func WithSizeBuckets(bounds ...float64) Option {
-	b := append([]float64(nil), bounds...)
-	return optionFunc(func(c *Config) { c.SizeBuckets = b; c.sizeBucketsSet = true })
-}
-
-// WithServeMux names the mux to ask for the route when the request's Pattern is empty.
-func WithServeMux(mux *http.ServeMux) Option {
-	return optionFunc(func(c *Config) {
-		if mux == nil {
-			c.errs = append(c.errs, errors.New("WithServeMux: mux is nil"))
-		}
-		c.ServeMux = mux
-	})
-}
-
-// WithRouteFunc sets a function returning the route template of a served request.
-func WithRouteFunc(f func(*http.Request) string) Option {
-	return optionFunc(func(c *Config) {
-		if f == nil {
-			c.errs = append(c.errs, errors.New("WithRouteFunc: function is nil"))
-		}
-		c.RouteFunc = f
-	})
-}
-
-// WithLabelCap bounds the distinct values of capped labels.
-func WithLabelCap(n int) Option { return optionFunc(func(c *Config) { c.LabelCap = n }) }
-
-// WithSkip sets a predicate for requests that are not recorded at all.
-func WithSkip(f func(*http.Request) bool) Option {
-	return optionFunc(func(c *Config) {
-		if f == nil {
-			c.errs = append(c.errs, errors.New("WithSkip: function is nil"))
-		}
-		c.Skip = f
-	})
-}
-
-// WithSkipPaths skips requests whose URL path is exactly one of paths.
-func WithSkipPaths(paths ...string) Option {
-	return optionFunc(func(c *Config) {
-		if c.SkipPaths == nil {
-			c.SkipPaths = make(map[string]struct{}, len(paths))
-		}
-		for _, p := range paths {
-			c.SkipPaths[p] = struct{}{}
-		}
-	})
-}
-
-// WithMethodFilter sets a predicate on gRPC full method names; calls for which it returns false
-// are not recorded.
-func WithMethodFilter(f func(fullMethod string) bool) Option {
-	return optionFunc(func(c *Config) {
-		if f == nil {
-			c.errs = append(c.errs, errors.New("WithMethodFilter: function is nil"))
-		}
-		c.MethodFilter = f
-	})
-}
-
-// WithLogger sets the logger for rate-limited warnings (a collapsed label value, for example).
-func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *Config) { c.Logger = l }) }
-
 // Skipped reports whether r is excluded from recording.
 func (c *Config) Skipped(r *http.Request) bool {
 	if c.SkipPaths != nil {
@@ -200,27 +244,4 @@ func (c *Config) Skipped(r *http.Request) bool {
 		}
 	}
 	return c.Skip != nil && c.Skip(r)
-}
-
-// WithNativeHistograms adds native-histogram buckets to every histogram.
-func WithNativeHistograms() Option { return optionFunc(func(c *Config) { c.NativeHistograms = true }) }
-
-// WithTracerProvider turns tracing on with tp.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(c *Config) {
-		if tp == nil {
-			c.errs = append(c.errs, errors.New("WithTracerProvider: provider is nil"))
-		}
-		c.TracerProvider = tp
-	})
-}
-
-// WithPropagator sets the propagator of trace context and baggage.
-func WithPropagator(p propagation.TextMapPropagator) Option {
-	return optionFunc(func(c *Config) {
-		if p == nil {
-			c.errs = append(c.errs, errors.New("WithPropagator: propagator is nil"))
-		}
-		c.Propagator = p
-	})
 }

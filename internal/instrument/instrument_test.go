@@ -2,6 +2,7 @@ package instrument_test
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func TestRegisterOrReuse(t *testing.T) {
 }
 
 func TestNewConfigDefaults(t *testing.T) {
-	cfg, err := instrument.NewConfig(nil)
+	cfg, err := instrument.NewConfig[instrument.Option]("test", instrument.All, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +96,29 @@ func TestNewConfigDefaults(t *testing.T) {
 		len(cfg.DurationBuckets) != len(catalog.DefaultDurationBuckets()) {
 		t.Fatalf("defaults: %+v", cfg)
 	}
-	_, err = instrument.NewConfig([]instrument.Option{instrument.WithLabelCap(0), instrument.WithDurationBuckets(3, 2)})
-	if err == nil || !strings.Contains(err.Error(), "WithLabelCap") || !strings.Contains(err.Error(), "WithDurationBuckets") {
-		t.Fatalf("want both invalid options named, got %v", err)
+	opts := []instrument.Option{
+		instrument.NewOption("WithLabelCap", instrument.All, func(c *instrument.Config) { c.LabelCap = 0 }),
+		instrument.NewOption("WithDurationBuckets", instrument.All, func(c *instrument.Config) { c.DurationBuckets = []float64{3, 2} }),
+		instrument.NewOption("WithServeMux", instrument.HTTPServer, func(*instrument.Config) {}),
+		instrument.Invalid("WithSkip", instrument.HTTPServer, errors.New("function is nil")),
+	}
+	_, err = instrument.NewConfig("grpcmw.New", instrument.GRPC, opts)
+	for _, want := range []string{"WithLabelCap: cap 0", "WithDurationBuckets: bound 2", "WithServeMux applies to the HTTP middleware (middleware.HTTP), not to grpcmw.New",
+		"WithSkip applies to the HTTP middleware"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want it to contain %q", err, want)
+		}
+	}
+	// An option that applies only to HTTP servers is accepted by middleware.New, whose Recorder
+	// serves both sides; made lenient (the facade's), it is ignored by gRPC, but an invalid
+	// argument is still an error.
+	if _, err := instrument.NewConfig("middleware.New", instrument.HTTP, opts[2:3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := instrument.NewConfig("grpcmw.New", instrument.GRPC, instrument.Lenient(opts[2:3])); err != nil {
+		t.Fatalf("a lenient HTTP option must be ignored by gRPC: %v", err)
+	}
+	if _, err := instrument.NewConfig("grpcmw.New", instrument.GRPC, instrument.Lenient(opts[3:])); err == nil || !strings.Contains(err.Error(), "WithSkip: function is nil") {
+		t.Fatalf("a lenient invalid option must still be an error, got %v", err)
 	}
 }

@@ -22,15 +22,15 @@ func TestNoAllocsPerCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	unaryServer := rec.UnaryServerInterceptor()
-	unaryClient := rec.UnaryClientInterceptor()
-	streamServer := rec.StreamServerInterceptor()
+	unaryServer := grpcmw.UnaryServerInterceptor(rec)
+	unaryClient := grpcmw.UnaryClientInterceptor(rec)
+	streamServer := grpcmw.StreamServerInterceptor(rec)
 	handler := func(context.Context, any) (any, error) { return nil, nil }
 	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
 	streamHandler := func(any, grpc.ServerStream) error { return nil }
 	streamInfo := &grpc.StreamServerInfo{FullMethod: "/pkg.Svc/Watch", IsServerStream: true}
 
-	cs, err := rec.StreamClientInterceptor()(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, nil, "/pkg.Svc/Chat",
+	cs, err := grpcmw.StreamClientInterceptor(rec)(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, nil, "/pkg.Svc/Chat",
 		func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 			return &fakeClientStream{ctx: ctx}, nil
 		})
@@ -38,7 +38,7 @@ func TestNoAllocsPerCall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sh := rec.ServerStatsHandler()
+	sh := grpcmw.ServerStatsHandler(rec)
 	sctx := sh.TagRPC(ctx, &stats.RPCTagInfo{FullMethodName: "/pkg.Svc/Chat"})
 	in, out := &stats.InPayload{Length: 100}, &stats.OutPayload{Length: 200}
 
@@ -66,7 +66,7 @@ func TestNoAllocsPerCall(t *testing.T) {
 	streamer := func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 		return ended, nil
 	}
-	streamClient := rec.StreamClientInterceptor()
+	streamClient := grpcmw.StreamClientInterceptor(rec)
 	desc := &grpc.StreamDesc{ServerStreams: true}
 	end := &stats.End{}
 	// context.WithCancel itself allocates: measure it apart.
@@ -139,8 +139,8 @@ func TestNoAllocsAddedOverBufconn(t *testing.T) {
 			serverOpts: []grpc.ServerOption{grpc.UnaryInterceptor(noopUnaryServer), grpc.StreamInterceptor(noopStreamServer)},
 			dialOpts:   []grpc.DialOption{grpc.WithUnaryInterceptor(noopUnaryClient), grpc.WithStreamInterceptor(noopStreamClient)}}
 		if perfobs {
-			s.serverOpts = []grpc.ServerOption{grpc.UnaryInterceptor(rec.UnaryServerInterceptor()), grpc.StreamInterceptor(rec.StreamServerInterceptor())}
-			s.dialOpts = []grpc.DialOption{grpc.WithUnaryInterceptor(rec.UnaryClientInterceptor()), grpc.WithStreamInterceptor(rec.StreamClientInterceptor())}
+			s.serverOpts = []grpc.ServerOption{grpc.UnaryInterceptor(grpcmw.UnaryServerInterceptor(rec)), grpc.StreamInterceptor(grpcmw.StreamServerInterceptor(rec))}
+			s.dialOpts = []grpc.DialOption{grpc.WithUnaryInterceptor(grpcmw.UnaryClientInterceptor(rec)), grpc.WithStreamInterceptor(grpcmw.StreamClientInterceptor(rec))}
 		}
 		e := start(t, networks[1], s)
 		ctx := context.Background()

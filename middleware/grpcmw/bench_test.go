@@ -38,7 +38,7 @@ func tracingModes(tb testing.TB) []struct {
 // interceptors around handlers that do nothing.
 func interceptorCalls(rec *grpcmw.Recorder) (server, client func()) {
 	ctx := context.Background()
-	us, uc := rec.UnaryServerInterceptor(), rec.UnaryClientInterceptor()
+	us, uc := grpcmw.UnaryServerInterceptor(rec), grpcmw.UnaryClientInterceptor(rec)
 	handler := func(context.Context, any) (any, error) { return nil, nil }
 	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
 	return func() { _, _ = us(ctx, nil, unaryInfo, handler) },

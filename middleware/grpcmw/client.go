@@ -15,24 +15,17 @@ import (
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
-// UnaryClientInterceptor records every unary call in rpc_client_call_duration_seconds. It is the
-// Must form of New(opts...).UnaryClientInterceptor().
-func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientInterceptor {
-	return mustNew("UnaryClientInterceptor", opts).UnaryClientInterceptor()
-}
-
-// StreamClientInterceptor records every streaming call in rpc_client_call_duration_seconds. It is
-// the Must form of New(opts...).StreamClientInterceptor().
-func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterceptor {
-	return mustNew("StreamClientInterceptor", opts).StreamClientInterceptor()
-}
-
-// UnaryClientInterceptor returns an interceptor that records each unary call, from the call until
-// the invoker returns, with the status the call returned. Every status but OK sets error_type.
+// UnaryClientInterceptor returns an interceptor that records each unary call in
+// rpc_client_call_duration_seconds, from the call until the invoker returns, with the status the
+// call returned. Every status but OK sets error_type. It panics only on invalid options.
 //
 // With middleware.WithTracerProvider, each call also gets a client span, child of the span in ctx,
 // whose context and the ctx's baggage go to the server in the outgoing metadata.
-func (r *Recorder) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
+func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientInterceptor {
+	return recorderFor("UnaryClientInterceptor", opts).unaryClient()
+}
+
+func (r *Recorder) unaryClient() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if !r.recorded(method) {
 			return invoker(ctx, method, req, reply, cc, opts...)
@@ -61,8 +54,8 @@ func (r *Recorder) startClientSpan(ctx context.Context, fullMethod string) (cont
 	return metadata.NewOutgoingContext(ctx, md), span
 }
 
-// StreamClientInterceptor returns an interceptor that records each streaming call once, from the
-// call until the stream's first terminal event:
+// StreamClientInterceptor returns an interceptor that records each streaming call once in
+// rpc_client_call_duration_seconds, from the call until the stream's first terminal event:
 //
 //   - RecvMsg returns io.EOF (status OK) or another error (its status);
 //   - RecvMsg returns a message on a stream whose server sends only one (client streaming);
@@ -78,8 +71,12 @@ func (r *Recorder) startClientSpan(ctx context.Context, fullMethod string) (cont
 // few allocations per stream.
 //
 // With middleware.WithTracerProvider, each stream also gets a client span, propagated as by
-// UnaryClientInterceptor and ended at the same terminal event.
-func (r *Recorder) StreamClientInterceptor() grpc.StreamClientInterceptor {
+// UnaryClientInterceptor and ended at the same terminal event. It panics only on invalid options.
+func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterceptor {
+	return recorderFor("StreamClientInterceptor", opts).streamClient()
+}
+
+func (r *Recorder) streamClient() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		if !r.recorded(method) {
 			return streamer(ctx, desc, cc, method, opts...)

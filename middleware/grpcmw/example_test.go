@@ -24,14 +24,14 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	srv := grpc.NewServer(rec.ServerOptions()...)
+	srv := grpc.NewServer(grpcmw.ServerOptions(rec)...)
 	testpb.RegisterTestServiceServer(srv, testServer{})
 	lis := bufconn.Listen(1 << 16)
 	go srv.Serve(lis)
 	defer srv.Stop()
 
 	conn, err := grpc.NewClient("passthrough:///example",
-		append(rec.DialOptions(),
+		append(grpcmw.DialOptions(rec),
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		)...)

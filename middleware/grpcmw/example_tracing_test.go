@@ -31,7 +31,7 @@ func ExampleRecorder_tracing() {
 	ctx := metadata.NewIncomingContext(context.Background(),
 		metadata.Pairs("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
 	info := &grpc.UnaryServerInfo{FullMethod: "/shop.Checkout/Pay"}
-	rec.UnaryServerInterceptor()(ctx, nil, info, func(context.Context, any) (any, error) { return "paid", nil })
+	grpcmw.UnaryServerInterceptor(rec)(ctx, nil, info, func(context.Context, any) (any, error) { return "paid", nil })
 
 	span := sr.Ended()[0]
 	fmt.Println(span.Name(), span.SpanKind(), span.SpanContext().TraceID(), "parent", span.Parent().SpanID())

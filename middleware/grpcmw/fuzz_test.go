@@ -34,14 +34,14 @@ func FuzzMethodLabels(f *testing.F) {
 			callErr = status.Error(codes.Code(code), "fuzz")
 		}
 		ctx := context.Background()
-		_, _ = rec.UnaryServerInterceptor()(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method},
+		_, _ = grpcmw.UnaryServerInterceptor(rec)(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method},
 			func(context.Context, any) (any, error) { return nil, callErr })
-		_ = rec.UnaryClientInterceptor()(ctx, method, nil, nil, nil,
+		_ = grpcmw.UnaryClientInterceptor(rec)(ctx, method, nil, nil, nil,
 			func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return callErr })
 		// An UnknownServiceHandler's call: srv is nil.
-		_ = rec.StreamServerInterceptor()(nil, fakeServerStream{}, &grpc.StreamServerInfo{FullMethod: method},
+		_ = grpcmw.StreamServerInterceptor(rec)(nil, fakeServerStream{}, &grpc.StreamServerInfo{FullMethod: method},
 			func(any, grpc.ServerStream) error { return callErr })
-		for _, h := range []stats.Handler{rec.ServerStatsHandler(), rec.ClientStatsHandler()} {
+		for _, h := range []stats.Handler{grpcmw.ServerStatsHandler(rec), grpcmw.ClientStatsHandler(rec)} {
 			c := h.TagRPC(ctx, &stats.RPCTagInfo{FullMethodName: method})
 			h.HandleRPC(c, &stats.InPayload{Length: 3})
 			h.HandleRPC(c, &stats.OutPayload{Length: 4})

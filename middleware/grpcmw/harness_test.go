@@ -192,7 +192,7 @@ func start(t *testing.T, nw network, s setup) *env {
 	}
 	sopts := s.serverOpts
 	if !s.bareServer {
-		sopts = append(sopts, rec.ServerOptions()...)
+		sopts = append(sopts, grpcmw.ServerOptions(rec)...)
 	}
 	sopts = append(sopts, s.innerOpts...)
 	srv := grpc.NewServer(sopts...)
@@ -207,7 +207,7 @@ func start(t *testing.T, nw network, s setup) *env {
 	dopts = append(dopts, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	dopts = append(dopts, s.dialOpts...)
 	if !s.bareClient {
-		dopts = append(dopts, rec.DialOptions()...)
+		dopts = append(dopts, grpcmw.DialOptions(rec)...)
 	}
 	conn, err := grpc.NewClient(target, dopts...)
 	if err != nil {

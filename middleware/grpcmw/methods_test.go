@@ -81,7 +81,7 @@ func TestLabelCapBoundsStatsHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := start(t, networks[1], setup{bareServer: true, bareClient: true, serverOpts: []grpc.ServerOption{
-		grpc.UnknownServiceHandler(unknownHandler), grpc.StatsHandler(rec.ServerStatsHandler())}})
+		grpc.UnknownServiceHandler(unknownHandler), grpc.StatsHandler(grpcmw.ServerStatsHandler(rec))}})
 	for i := range 10 {
 		_ = e.conn.Invoke(context.Background(), fmt.Sprintf("/x.S/M%d", i), &testpb.Empty{}, &testpb.Empty{})
 	}

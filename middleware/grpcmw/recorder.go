@@ -20,9 +20,11 @@ import (
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
-// Recorder records RED metrics for gRPC servers and clients. Make one with New and take its
-// interceptors and stats handlers; Recorders built on the same registry share their series.
+// Recorder is a validated set of options with the gRPC metrics registered: New's result. It is a
+// middleware.Option standing for them, to pass alone to this package's constructors, which then
+// cannot panic. Recorders built on the same registry share their series.
 type Recorder struct {
+	inst   // the Option that stands for cfg
 	cfg    *instrument.Config
 	server *rpcMetrics
 	client *rpcMetrics
@@ -30,15 +32,20 @@ type Recorder struct {
 	epoch  time.Time // the origin of clock
 }
 
+// inst makes Recorder a middleware.Option (its method is instrument's, so it is not documented).
+type inst = instrument.Option
+
 // New validates opts and registers the metrics. It returns an error naming each invalid option,
-// or a conflict with metrics already on the registry (other buckets, for example).
+// each option that applies only to HTTP (WithServeMux, WithSkipPaths, WithBodySizes...), and any
+// conflict with metrics already on the registry (other buckets, for example):
 //
-// Of the middleware options, the gRPC interceptors use WithRegisterer, WithDurationBuckets,
-// WithSizeBuckets (message sizes; it needs WithBodySizes to pass validation), WithLabelCap
-// (rpc_method), WithMethodFilter, WithLogger, WithNativeHistograms, WithTracerProvider and
-// WithPropagator; the HTTP-only options are accepted and ignored.
-func New(opts ...middleware.Option) (*Recorder, error) {
-	cfg, err := instrument.NewConfig(opts)
+//	rec, err := grpcmw.New(opts...)
+//	if err != nil { ... }
+//	srv := grpc.NewServer(grpcmw.ServerOptions(rec)...)
+func New(opts ...middleware.Option) (*Recorder, error) { return build("grpcmw.New", opts) }
+
+func build(fn string, opts []middleware.Option) (*Recorder, error) {
+	cfg, err := instrument.NewConfig(fn, instrument.GRPC, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -54,40 +61,49 @@ func New(opts ...middleware.Option) (*Recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Recorder{cfg: cfg, server: server, client: client, epoch: time.Now()}, nil
+	return &Recorder{inst: instrument.Resolved("*grpcmw.Recorder", instrument.GRPC, cfg),
+		cfg: cfg, server: server, client: client, epoch: time.Now()}, nil
 }
 
 // clock returns the monotonic time since the Recorder was made. It reads one clock where
 // time.Now reads two (wall and monotonic), and durations need only the monotonic one.
 func (r *Recorder) clock() time.Duration { return time.Since(r.epoch) }
 
-// mustNew is New for the Must forms: it panics, naming the constructor, on invalid options.
-func mustNew(fn string, opts []middleware.Option) *Recorder {
-	r, err := New(opts...)
+// recorderFor returns the Recorder that opts stand for: opts' only element when it is one, else
+// a new one; it panics, naming the constructor fn, on invalid options.
+func recorderFor(fn string, opts []middleware.Option) *Recorder {
+	if len(opts) == 1 {
+		if r, ok := opts[0].(*Recorder); ok && r != nil {
+			return r
+		}
+	}
+	r, err := build("grpcmw."+fn, opts)
 	if err != nil {
 		panic("grpcmw." + fn + ": " + err.Error())
 	}
 	return r
 }
 
-// ServerOptions returns the server interceptors and the server stats handler as grpc.ServerOptions,
-// for grpc.NewServer(rec.ServerOptions()...). Chain any recovery interceptor before them: see the
-// package documentation.
-func (r *Recorder) ServerOptions() []grpc.ServerOption {
+// ServerOptions returns the server interceptors and the server stats handler as
+// grpc.ServerOptions, for grpc.NewServer(grpcmw.ServerOptions(opts...)...). Chain any recovery
+// interceptor before them: see the package documentation. It panics only on invalid options.
+func ServerOptions(opts ...middleware.Option) []grpc.ServerOption {
+	r := recorderFor("ServerOptions", opts)
 	return []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(r.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(r.StreamServerInterceptor()),
-		grpc.StatsHandler(r.ServerStatsHandler()),
+		grpc.ChainUnaryInterceptor(r.unaryServer()),
+		grpc.ChainStreamInterceptor(r.streamServer()),
+		grpc.StatsHandler(r.serverStats()),
 	}
 }
 
 // DialOptions returns the client interceptors and the client stats handler as grpc.DialOptions,
-// for grpc.NewClient(target, rec.DialOptions()...).
-func (r *Recorder) DialOptions() []grpc.DialOption {
+// for grpc.NewClient(target, grpcmw.DialOptions(opts...)...). It panics only on invalid options.
+func DialOptions(opts ...middleware.Option) []grpc.DialOption {
+	r := recorderFor("DialOptions", opts)
 	return []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(r.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(r.StreamClientInterceptor()),
-		grpc.WithStatsHandler(r.ClientStatsHandler()),
+		grpc.WithChainUnaryInterceptor(r.unaryClient()),
+		grpc.WithChainStreamInterceptor(r.streamClient()),
+		grpc.WithStatsHandler(r.clientStats()),
 	}
 }
 
@@ -234,7 +250,7 @@ func newRPCMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec, n si
 	labels, sizeLabels := catalog.RPCLabels(), catalog.RPCSizeLabels()
 	native := cfg.NativeHistograms
 	dur := recorder.Shape{Bounds: cfg.DurationBuckets, Scale: 1e-9, Native: native}
-	size := recorder.Shape{Bounds: cfg.SizeBuckets, Scale: 1, Native: native}
+	size := recorder.Shape{Bounds: cfg.MessageSizeBuckets, Scale: 1, Native: native}
 	count := recorder.Shape{Bounds: catalog.DefaultMessageCountBuckets(), Scale: 1, Native: native}
 	var err error
 	if m.duration, err = recorder.NewHistogramVec[rpcKey](n.duration, help(n.duration), labels, dur); err != nil {
@@ -261,7 +277,7 @@ func newRPCMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec, n si
 			return nil, fmt.Errorf("WithDurationBuckets: registry already has %s with buckets %v, not %v", n.duration, b, o)
 		}
 		if b, o := got.reqSize.Shape().Bounds, m.reqSize.Shape().Bounds; !slices.Equal(b, o) {
-			return nil, fmt.Errorf("WithSizeBuckets: registry already has %s with buckets %v, not %v", n.reqSize, b, o)
+			return nil, fmt.Errorf("WithMessageSizeBuckets: registry already has %s with buckets %v, not %v", n.reqSize, b, o)
 		}
 		if got.duration.Shape().Native != native {
 			return nil, fmt.Errorf("WithNativeHistograms: registry already has %s with native histograms %s",

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -44,13 +46,13 @@ func TestStatusOfErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, got := rec.UnaryServerInterceptor()(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) {
+			_, got := grpcmw.UnaryServerInterceptor(rec)(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) {
 				return nil, tt.err
 			})
 			if got != tt.err {
 				t.Errorf("interceptor returned %v, want the handler's error %v", got, tt.err)
 			}
-			got = rec.UnaryClientInterceptor()(context.Background(), "/pkg.Svc/Get", nil, nil, nil,
+			got = grpcmw.UnaryClientInterceptor(rec)(context.Background(), "/pkg.Svc/Get", nil, nil, nil,
 				func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return tt.err })
 			if got != tt.err {
 				t.Errorf("client interceptor returned %v, want the invoker's error %v", got, tt.err)
@@ -87,13 +89,13 @@ func TestPanicGoesOn(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	p := catch(func() {
-		rec.UnaryServerInterceptor()(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) { panic(boom) })
+		grpcmw.UnaryServerInterceptor(rec)(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) { panic(boom) })
 	})
 	if p != boom {
 		t.Errorf("unary: panic value %v, want the handler's %v", p, boom)
 	}
 	p = catch(func() {
-		rec.StreamServerInterceptor()(struct{}{}, fakeServerStream{}, &grpc.StreamServerInfo{FullMethod: "/pkg.Svc/Watch"},
+		grpcmw.StreamServerInterceptor(rec)(struct{}{}, fakeServerStream{}, &grpc.StreamServerInfo{FullMethod: "/pkg.Svc/Watch"},
 			func(any, grpc.ServerStream) error { panic(boom) })
 	})
 	if p != boom {
@@ -133,7 +135,7 @@ func TestDefaultRegisterer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rec.UnaryServerInterceptor()(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/pkg.Svc/Default"},
+	if _, err := grpcmw.UnaryServerInterceptor(rec)(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/pkg.Svc/Default"},
 		func(context.Context, any) (any, error) { return nil, nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,14 @@ func TestInvalidOptions(t *testing.T) {
 		{"nil filter", []middleware.Option{middleware.WithMethodFilter(nil)}, "WithMethodFilter"},
 		{"bad buckets", []middleware.Option{middleware.WithDurationBuckets(1, 0.5)}, "WithDurationBuckets"},
 		{"buckets conflict with the registry", []middleware.Option{middleware.WithRegisterer(reg), middleware.WithDurationBuckets(0.1, 1)}, "already has " + catalog.RPCServerDuration},
-		{"size buckets conflict with the registry", []middleware.Option{middleware.WithRegisterer(reg), middleware.WithBodySizes(), middleware.WithSizeBuckets(10, 100)}, "already has " + catalog.RPCServerRequestSize},
+		{"size buckets conflict with the registry", []middleware.Option{middleware.WithRegisterer(reg), middleware.WithMessageSizeBuckets(10, 100)}, "already has " + catalog.RPCServerRequestSize},
+		{"bad message-size buckets", []middleware.Option{middleware.WithMessageSizeBuckets()}, "WithMessageSizeBuckets: need at least one"},
+		{"HTTP-only option", []middleware.Option{middleware.WithSkipPaths("/healthz")}, "WithSkipPaths applies to the HTTP middleware (middleware.HTTP), not to grpcmw."},
+		{"HTTP-only route option", []middleware.Option{middleware.WithServeMux(http.NewServeMux())}, "WithServeMux applies to the HTTP middleware"},
+		{"HTTP body sizes", []middleware.Option{middleware.WithBodySizes()}, "WithBodySizes applies to the HTTP middleware"},
+		{"HTTP recorder", []middleware.Option{httpRecorder(t)}, "*middleware.Recorder applies to the HTTP middleware (middleware.HTTP) and the HTTP client (middleware.Transport), not to grpcmw."},
+		{"recorder with other options", []middleware.Option{grpcRecorder(t), middleware.WithLabelCap(3)}, "*grpcmw.Recorder carries its options already: pass it alone"},
+		{"nil recorder", []middleware.Option{(*grpcmw.Recorder)(nil)}, "option 0 is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +179,8 @@ func TestInvalidOptions(t *testing.T) {
 				"StreamClientInterceptor": func() { grpcmw.StreamClientInterceptor(tt.opts...) },
 				"ServerStatsHandler":      func() { grpcmw.ServerStatsHandler(tt.opts...) },
 				"ClientStatsHandler":      func() { grpcmw.ClientStatsHandler(tt.opts...) },
+				"ServerOptions":           func() { grpcmw.ServerOptions(tt.opts...) },
+				"DialOptions":             func() { grpcmw.DialOptions(tt.opts...) },
 			} {
 				p := func() (p any) {
 					defer func() { p = recover() }()
@@ -181,6 +192,40 @@ func TestInvalidOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func httpRecorder(t *testing.T) *middleware.Recorder {
+	r, err := middleware.New(middleware.WithRegisterer(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func grpcRecorder(t *testing.T) *grpcmw.Recorder {
+	r, err := grpcmw.New(middleware.WithRegisterer(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRecorderIsTheValidatedOptions: a Recorder passed alone builds every hook without
+// re-validating, and records into its registry.
+func TestRecorderIsTheValidatedOptions(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	rec, err := grpcmw.New(middleware.WithRegisterer(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: "/shop.Checkout/Pay"}
+	grpcmw.UnaryServerInterceptor(rec)(context.Background(), nil, info, func(context.Context, any) (any, error) { return nil, nil })
+	if n := testutil.CollectAndCount(reg, catalog.RPCServerDuration); n != 1 {
+		t.Fatalf("%s has %d series after one call through the Recorder, want 1", catalog.RPCServerDuration, n)
+	}
+	if got := len(grpcmw.ServerOptions(rec)) + len(grpcmw.DialOptions(rec)); got != 6 {
+		t.Fatalf("ServerOptions and DialOptions give %d options, want 3 each", got)
 	}
 }
 

@@ -15,28 +15,31 @@ import (
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
-// UnaryServerInterceptor records every unary call in rpc_server_call_duration_seconds. It is the
-// Must form of New(opts...).UnaryServerInterceptor(): it panics only when opts are invalid, at
+// UnaryServerInterceptor returns an interceptor that records each unary call in
+// rpc_server_call_duration_seconds, from the moment the interceptor is entered (the request is
+// already decoded) until the handler returns. The status is the handler's error as the client
+// will see it: status.FromError (wrapped status errors included), CANCELLED or DEADLINE_EXCEEDED
+// for context errors, else UNKNOWN. A panicking handler is recorded as INTERNAL with error_type
+// "panic", and the panic goes on unrecovered. It panics only on invalid options, at
 // construction, never per call.
-func UnaryServerInterceptor(opts ...middleware.Option) grpc.UnaryServerInterceptor {
-	return mustNew("UnaryServerInterceptor", opts).UnaryServerInterceptor()
-}
-
-// StreamServerInterceptor records every streaming call in rpc_server_call_duration_seconds. It is
-// the Must form of New(opts...).StreamServerInterceptor().
-func StreamServerInterceptor(opts ...middleware.Option) grpc.StreamServerInterceptor {
-	return mustNew("StreamServerInterceptor", opts).StreamServerInterceptor()
-}
-
-// UnaryServerInterceptor returns an interceptor that records each unary call from the moment the
-// interceptor is entered (the request is already decoded) until the handler returns. The status is
-// the handler's error as the client will see it: status.FromError (wrapped status errors
-// included), CANCELLED or DEADLINE_EXCEEDED for context errors, else UNKNOWN. A panicking handler
-// is recorded as INTERNAL with error_type "panic", and the panic goes on unrecovered.
 //
 // With middleware.WithTracerProvider, each call also gets a server span that continues the trace
 // of the incoming metadata, and the handler's context carries the span and the caller's baggage.
-func (r *Recorder) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+func UnaryServerInterceptor(opts ...middleware.Option) grpc.UnaryServerInterceptor {
+	return recorderFor("UnaryServerInterceptor", opts).unaryServer()
+}
+
+// StreamServerInterceptor returns an interceptor that records each streaming call in
+// rpc_server_call_duration_seconds, from the moment the interceptor is entered until the handler
+// returns: the whole stream, whatever number of messages it carries. Without tracing the stream
+// is not wrapped, so messages cost nothing extra. Status and panics are handled as by
+// UnaryServerInterceptor. A call that reached the server's UnknownServiceHandler is recorded with
+// rpc_method "_OTHER", whatever method the client named. It panics only on invalid options.
+func StreamServerInterceptor(opts ...middleware.Option) grpc.StreamServerInterceptor {
+	return recorderFor("StreamServerInterceptor", opts).streamServer()
+}
+
+func (r *Recorder) unaryServer() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		if !r.recorded(info.FullMethod) {
 			return handler(ctx, req)
@@ -49,31 +52,26 @@ func (r *Recorder) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		if r.cfg.Tracer != nil {
 			ctx, span = r.startServerSpan(ctx, info.FullMethod, false)
 		}
+		var task flightTask
+		if r.cfg.FlightRecorder != nil {
+			ctx, task = startTask(ctx, method, span)
+		}
 		returned := false
 		defer func() {
 			if !returned {
-				r.serverDone(span, method, start, codes.Internal, nil, true)
+				r.serverDone(span, task, method, start, codes.Internal, nil, true)
 			}
 		}()
 		resp, err = handler(ctx, req)
 		returned = true
-		r.serverDone(span, method, start, codeOf(err), err, false)
+		r.serverDone(span, task, method, start, codeOf(err), err, false)
 		return resp, err
 	}
 }
 
-// StreamServerInterceptor returns an interceptor that records each streaming call from the
-// moment the interceptor is entered until the handler returns: the whole stream, whatever number
-// of messages it carries. Without tracing the stream is not wrapped, so messages cost nothing
-// extra. Status and panics are handled as by UnaryServerInterceptor.
-//
-// A call that reached the server's UnknownServiceHandler (grpc.UnknownServiceHandler) is recorded
-// with rpc_method "_OTHER", whatever method the client named: gRPC gives the interceptor no
-// service implementation (srv is nil) for those calls and only for those.
-//
-// With middleware.WithTracerProvider, each stream gets a server span as unary calls do; the
-// handler receives the stream wrapped so that its Context carries the span.
-func (r *Recorder) StreamServerInterceptor() grpc.StreamServerInterceptor {
+// streamServer is StreamServerInterceptor's interceptor. gRPC gives it no service
+// implementation (srv is nil) for calls to an UnknownServiceHandler, and only for those.
+func (r *Recorder) streamServer() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if !r.recorded(info.FullMethod) {
 			return handler(srv, ss)
@@ -90,15 +88,19 @@ func (r *Recorder) StreamServerInterceptor() grpc.StreamServerInterceptor {
 			ctx, span = r.startServerSpan(ss.Context(), info.FullMethod, srv == nil)
 			ss = &tracedServerStream{ServerStream: ss, ctx: ctx}
 		}
+		var task flightTask
+		if r.cfg.FlightRecorder != nil {
+			ss, task = startStreamTask(ss, method, span)
+		}
 		returned := false
 		defer func() {
 			if !returned {
-				r.serverDone(span, method, start, codes.Internal, nil, true)
+				r.serverDone(span, task, method, start, codes.Internal, nil, true)
 			}
 		}()
 		err := handler(srv, ss)
 		returned = true
-		r.serverDone(span, method, start, codeOf(err), err, false)
+		r.serverDone(span, task, method, start, codeOf(err), err, false)
 		return err
 	}
 }
@@ -150,8 +152,11 @@ func (c *incomingCarrier) Keys() []string {
 
 // serverDone ends the call's span, when there is one, and records the call: a panic fails the
 // span with error.type "panic"; a status that means a server fault fails it with the status name.
-func (r *Recorder) serverDone(span trace.Span, method string, start time.Duration, code codes.Code, err error, panicked bool) {
+func (r *Recorder) serverDone(span trace.Span, task flightTask, method string, start time.Duration, code codes.Code, err error, panicked bool) {
 	end := r.clock()
+	if task != nil {
+		r.flightDone(task, span, method, end-start)
+	}
 	kind := errNone
 	switch {
 	case panicked:

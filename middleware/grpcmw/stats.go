@@ -12,20 +12,6 @@ import (
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
-// ServerStatsHandler returns a stats.Handler, for grpc.StatsHandler, that records message sizes
-// and counts of the calls a server receives. It is the Must form of
-// New(opts...).ServerStatsHandler().
-func ServerStatsHandler(opts ...middleware.Option) stats.Handler {
-	return mustNew("ServerStatsHandler", opts).ServerStatsHandler()
-}
-
-// ClientStatsHandler returns a stats.Handler, for grpc.WithStatsHandler, that records message
-// sizes and counts of the calls a client makes. It is the Must form of
-// New(opts...).ClientStatsHandler().
-func ClientStatsHandler(opts ...middleware.Option) stats.Handler {
-	return mustNew("ClientStatsHandler", opts).ClientStatsHandler()
-}
-
 // ServerStatsHandler returns a stats.Handler that records, for the calls a server receives, the
 // uncompressed size of each request and response message (rpc_server_request_size_bytes,
 // rpc_server_response_size_bytes, labelled by system and method, since a message is recorded as
@@ -36,15 +22,25 @@ func ClientStatsHandler(opts ...middleware.Option) stats.Handler {
 //
 // Calls to an UnknownServiceHandler are recorded with rpc_method "_OTHER" when the
 // StreamServerInterceptor of this package is installed too (it tells the handler); without it,
-// the method names of such calls are bounded only by WithLabelCap.
-func (r *Recorder) ServerStatsHandler() stats.Handler { return &statsHandler{rec: r, m: r.server} }
+// the method names of such calls are bounded only by WithLabelCap. It panics only on invalid
+// options.
+func ServerStatsHandler(opts ...middleware.Option) stats.Handler {
+	return recorderFor("ServerStatsHandler", opts).serverStats()
+}
+
+func (r *Recorder) serverStats() stats.Handler { return &statsHandler{rec: r, m: r.server} }
 
 // ClientStatsHandler returns a stats.Handler that records, for the calls a client makes, the
 // uncompressed size of each request and response message (rpc_client_request_size_bytes,
 // rpc_client_response_size_bytes) and the number of messages per call
 // (rpc_client_requests_per_rpc, rpc_client_responses_per_rpc), as ServerStatsHandler does on the
-// server. gRPC reports each attempt of a retried call separately; each is recorded.
-func (r *Recorder) ClientStatsHandler() stats.Handler {
+// server. gRPC reports each attempt of a retried call separately; each is recorded. It panics only
+// on invalid options.
+func ClientStatsHandler(opts ...middleware.Option) stats.Handler {
+	return recorderFor("ClientStatsHandler", opts).clientStats()
+}
+
+func (r *Recorder) clientStats() stats.Handler {
 	return &statsHandler{rec: r, m: r.client, client: true}
 }
 

@@ -289,7 +289,7 @@ func TestSpansInProcess(t *testing.T) {
 			attrs: map[attribute.Key]string{"error.type": "panic", "rpc.response.status_code": "INTERNAL"},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
 				if p := catch(func() {
-					rec.UnaryServerInterceptor()(ctx, nil, unaryInfo, func(context.Context, any) (any, error) { panic(boom) })
+					grpcmw.UnaryServerInterceptor(rec)(ctx, nil, unaryInfo, func(context.Context, any) (any, error) { panic(boom) })
 				}); p != boom {
 					t.Errorf("panic %v, want the handler's", p)
 				}
@@ -298,7 +298,7 @@ func TestSpansInProcess(t *testing.T) {
 			attrs: map[attribute.Key]string{"error.type": "panic", "rpc.response.status_code": "INTERNAL"},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
 				if p := catch(func() {
-					rec.StreamServerInterceptor()(struct{}{}, fakeServerStream{}, streamInfo, func(any, grpc.ServerStream) error { panic(boom) })
+					grpcmw.StreamServerInterceptor(rec)(struct{}{}, fakeServerStream{}, streamInfo, func(any, grpc.ServerStream) error { panic(boom) })
 				}); p != boom {
 					t.Errorf("panic %v, want the handler's", p)
 				}
@@ -306,19 +306,19 @@ func TestSpansInProcess(t *testing.T) {
 		{name: "server fault records the error", spans: 1, span: "pkg.Svc/Get", kind: trace.SpanKindServer, failed: true, events: 1,
 			attrs: map[attribute.Key]string{"error.type": "UNKNOWN", "rpc.response.status_code": "UNKNOWN"},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
-				rec.UnaryServerInterceptor()(ctx, nil, unaryInfo, func(context.Context, any) (any, error) { return nil, boom })
+				grpcmw.UnaryServerInterceptor(rec)(ctx, nil, unaryInfo, func(context.Context, any) (any, error) { return nil, boom })
 			}},
 		{name: "unknown service: a fixed span name, the method in rpc.method_original", spans: 1, span: "grpc", kind: trace.SpanKindServer,
 			attrs:   map[attribute.Key]string{"rpc.method": "_OTHER", "rpc.method_original": "any.Thing/AtAll", "rpc.system.name": "grpc"},
 			noAttrs: []attribute.Key{"error.type"},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
-				rec.StreamServerInterceptor()(nil, fakeServerStream{}, &grpc.StreamServerInfo{FullMethod: "/any.Thing/AtAll"},
+				grpcmw.StreamServerInterceptor(rec)(nil, fakeServerStream{}, &grpc.StreamServerInfo{FullMethod: "/any.Thing/AtAll"},
 					func(any, grpc.ServerStream) error { return nil })
 			}},
 		{name: "filtered methods are not traced", spans: 0, opts: []middleware.Option{middleware.WithMethodFilter(grpcmw.NotHealthOrReflection)},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
 				info := &grpc.UnaryServerInfo{FullMethod: "/grpc.health.v1.Health/Check"}
-				rec.UnaryServerInterceptor()(ctx, nil, info, func(ctx context.Context, _ any) (any, error) {
+				grpcmw.UnaryServerInterceptor(rec)(ctx, nil, info, func(ctx context.Context, _ any) (any, error) {
 					if trace.SpanContextFromContext(ctx).IsValid() {
 						t.Error("filtered call has a span")
 					}
@@ -330,12 +330,12 @@ func TestSpansInProcess(t *testing.T) {
 					}
 					return nil
 				}
-				rec.UnaryClientInterceptor()(ctx, "/grpc.health.v1.Health/Check", nil, nil, nil, invoker)
+				grpcmw.UnaryClientInterceptor(rec)(ctx, "/grpc.health.v1.Health/Check", nil, nil, nil, invoker)
 			}},
 		{name: "traced server stream is wrapped with the span's context", spans: 1, span: "pkg.Svc/Watch", kind: trace.SpanKindServer,
 			attrs: map[attribute.Key]string{"rpc.response.status_code": "OK"},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
-				rec.StreamServerInterceptor()(struct{}{}, fakeServerStream{}, streamInfo, func(_ any, ss grpc.ServerStream) error {
+				grpcmw.StreamServerInterceptor(rec)(struct{}{}, fakeServerStream{}, streamInfo, func(_ any, ss grpc.ServerStream) error {
 					if _, same := ss.(fakeServerStream); same || !trace.SpanContextFromContext(ss.Context()).IsValid() {
 						t.Error("the handler's stream has no span in its context")
 					}
@@ -348,7 +348,7 @@ func TestSpansInProcess(t *testing.T) {
 				cctx, cancel := context.WithTimeout(ctx, time.Millisecond)
 				defer cancel()
 				var sent metadata.MD
-				_, err := rec.StreamClientInterceptor()(cctx, &grpc.StreamDesc{ServerStreams: true}, nil, "/pkg.Svc/Chat",
+				_, err := grpcmw.StreamClientInterceptor(rec)(cctx, &grpc.StreamDesc{ServerStreams: true}, nil, "/pkg.Svc/Chat",
 					func(ctx context.Context, _ *grpc.StreamDesc, _ *grpc.ClientConn, _ string, _ ...grpc.CallOption) (grpc.ClientStream, error) {
 						sent, _ = metadata.FromOutgoingContext(ctx)
 						return &fakeClientStream{ctx: ctx}, nil
@@ -361,7 +361,7 @@ func TestSpansInProcess(t *testing.T) {
 		{name: "client stream that fails to open", spans: 1, span: "pkg.Svc/Chat", kind: trace.SpanKindClient, failed: true, events: 1,
 			attrs: map[attribute.Key]string{"error.type": "UNAVAILABLE", "rpc.response.status_code": "UNAVAILABLE"},
 			run: func(t *testing.T, rec *grpcmw.Recorder) {
-				rec.StreamClientInterceptor()(ctx, &grpc.StreamDesc{ServerStreams: true}, nil, "/pkg.Svc/Chat",
+				grpcmw.StreamClientInterceptor(rec)(ctx, &grpc.StreamDesc{ServerStreams: true}, nil, "/pkg.Svc/Chat",
 					func(context.Context, *grpc.StreamDesc, *grpc.ClientConn, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 						return nil, status.Error(codes.Unavailable, "no backend")
 					})
@@ -413,7 +413,7 @@ func TestStreamsUnwrappedWithoutTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := &struct{ fakeServerStream }{}
-	rec.StreamServerInterceptor()(struct{}{}, in, &grpc.StreamServerInfo{FullMethod: "/pkg.Svc/Watch"},
+	grpcmw.StreamServerInterceptor(rec)(struct{}{}, in, &grpc.StreamServerInfo{FullMethod: "/pkg.Svc/Watch"},
 		func(_ any, ss grpc.ServerStream) error {
 			if ss != grpc.ServerStream(in) {
 				t.Errorf("handler got %T, want the server's stream", ss)
@@ -529,8 +529,8 @@ func TestNativeHistograms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec.UnaryServerInterceptor()(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) { return nil, nil })
-			rec.UnaryClientInterceptor()(context.Background(), "/pkg.Svc/Get", nil, nil, nil,
+			grpcmw.UnaryServerInterceptor(rec)(context.Background(), nil, unaryInfo, func(context.Context, any) (any, error) { return nil, nil })
+			grpcmw.UnaryClientInterceptor(rec)(context.Background(), "/pkg.Svc/Get", nil, nil, nil,
 				func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil })
 			mfs, err := reg.Gather()
 			if err != nil {
