@@ -17,6 +17,7 @@ package recorder
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -125,11 +126,20 @@ type layout struct {
 }
 
 // HistogramVec is a set of Histograms sharing a Desc and bucket layout. Series are added under a
-// mutex (rarely) and read through an atomically swapped map (on every observation).
+// mutex (rarely) and read through an atomically swapped, immutable index (on every observation).
 type HistogramVec[K comparable] struct {
 	l      *layout
-	series atomic.Pointer[map[K]*Histogram]
+	series atomic.Pointer[index[K]]
 	mu     sync.Mutex // serializes inserts
+}
+
+// index is an immutable snapshot of a vec's series: most in all, the latest few in recent. An
+// insert copies recent only, and recent is merged into all once it holds about sqrt(len(all))
+// series, so that creating n series copies O(n*sqrt(n)) entries rather than the O(n^2) of
+// copying one map per insert (10,000 series: about 2 million rather than 50 million). A lookup
+// of a series that is in all, as every series but the latest few is, is one map lookup.
+type index[K comparable] struct {
+	all, recent map[K]*Histogram
 }
 
 // Shards returns the processor count rounded up to a power of two and capped at 64: how many
@@ -176,8 +186,7 @@ func NewHistogramVec[K comparable](name, help string, labelNames []string, shape
 		l.names = append(l.names, labelNames[i])
 	}
 	v := &HistogramVec[K]{l: l}
-	empty := map[K]*Histogram{}
-	v.series.Store(&empty)
+	v.series.Store(&index[K]{all: map[K]*Histogram{}, recent: map[K]*Histogram{}})
 	return v, nil
 }
 
@@ -201,7 +210,11 @@ func (v *HistogramVec[K]) Shape() Shape { return v.l.shape }
 
 // Get returns the series for key without locking, or nil when it does not exist yet.
 func (v *HistogramVec[K]) Get(key K) *Histogram {
-	return (*v.series.Load())[key]
+	ix := v.series.Load()
+	if h := ix.all[key]; h != nil {
+		return h
+	}
+	return ix.recent[key]
 }
 
 // GetOrCreate returns the series for key, creating it with labels() when missing. labels is only
@@ -212,18 +225,25 @@ func (v *HistogramVec[K]) GetOrCreate(key K, labels func() []string) *Histogram 
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	old := *v.series.Load()
-	if h := old[key]; h != nil {
+	if h := v.Get(key); h != nil {
 		return h
 	}
 	h := &Histogram{l: v.l, labels: labels(), created: time.Now().UnixNano()}
 	h.base = v.l.newStripe()
-	next := make(map[K]*Histogram, len(old)+1)
-	for k, s := range old {
-		next[k] = s
+	old := v.series.Load()
+	next := &index[K]{all: old.all}
+	if len(old.recent)+1 >= 16+int(math.Sqrt(float64(len(old.all)))) {
+		next.all = make(map[K]*Histogram, len(old.all)+len(old.recent)+1)
+		maps.Copy(next.all, old.all)
+		maps.Copy(next.all, old.recent)
+		next.all[key] = h
+		next.recent = map[K]*Histogram{}
+	} else {
+		next.recent = make(map[K]*Histogram, len(old.recent)+1)
+		maps.Copy(next.recent, old.recent)
+		next.recent[key] = h
 	}
-	next[key] = h
-	v.series.Store(&next)
+	v.series.Store(next)
 	return h
 }
 
@@ -240,7 +260,10 @@ func (l *layout) newStripe() stripe {
 }
 
 // Len returns the number of series.
-func (v *HistogramVec[K]) Len() int { return len(*v.series.Load()) }
+func (v *HistogramVec[K]) Len() int {
+	ix := v.series.Load()
+	return len(ix.all) + len(ix.recent)
+}
 
 // Bucket returns the index of the bucket that v falls in; len(bounds) is +Inf.
 func (v *HistogramVec[K]) Bucket(x int64) int { return v.l.bucket(x) }
@@ -369,7 +392,11 @@ func (v *HistogramVec[K]) Describe(ch chan<- *prometheus.Desc) { ch <- v.l.desc 
 // Collect implements prometheus.Collector: each series is its own prometheus.Metric, which sums
 // its stripes when the registry writes it.
 func (v *HistogramVec[K]) Collect(ch chan<- prometheus.Metric) {
-	for _, h := range *v.series.Load() {
+	ix := v.series.Load()
+	for _, h := range ix.all {
+		ch <- h
+	}
+	for _, h := range ix.recent {
 		ch <- h
 	}
 }

@@ -1,0 +1,88 @@
+package recorder_test
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/perfobs/perfobs-go/internal/recorder"
+)
+
+// shardedSeries is the recorder before lazy striping, kept only here for a same-run comparison:
+// every series holds one line-aligned shard per processor from its creation, and an
+// observation is two atomic adds on the caller's shard.
+type shardedSeries struct {
+	stride, shards int
+	bounds         []int64
+	cells          []atomic.Uint64
+}
+
+func newShardedSeries(bounds []float64) *shardedSeries {
+	nb := len(bounds) + 1
+	s := &shardedSeries{stride: (nb + 1 + 7) / 8 * 8, shards: recorder.Shards()}
+	for _, b := range bounds {
+		s.bounds = append(s.bounds, int64(b*1e9))
+	}
+	s.cells = make([]atomic.Uint64, s.stride*s.shards)
+	return s
+}
+
+func (s *shardedSeries) observe(shard int, x int64) {
+	i := len(s.bounds)
+	for j, ub := range s.bounds {
+		if x <= ub {
+			i = j
+			break
+		}
+	}
+	base := (shard & (s.shards - 1)) * s.stride
+	s.cells[base+i].Add(1)
+	s.cells[base+s.stride-1].Add(uint64(x))
+}
+
+// BenchmarkHotSeries observes one series from every P (run it with -cpu 1,2,4,...): Striped is
+// the lazily striped recorder, which must grow to keep up; Sharded is the fully sharded one it
+// replaced. Their ns/op at each -cpu is the scaling comparison of docs/recorder.md.
+func BenchmarkHotSeries(b *testing.B) {
+	b.Run("Striped", func(b *testing.B) {
+		v, _ := recorder.NewHistogramVec[key]("b", "h", []string{"r"}, recorder.Shape{Bounds: bounds, Scale: 1e-9})
+		h := v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+		var picker recorder.ShardPicker
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			tok := picker.Get()
+			defer picker.Put(tok)
+			for i := int64(0); pb.Next(); i++ {
+				v.Observe(h, tok.Shard, i%20_000_000)
+			}
+		})
+		b.ReportMetric(float64(h.Stripes()), "stripes")
+	})
+	b.Run("Sharded", func(b *testing.B) {
+		s := newShardedSeries(bounds)
+		var picker recorder.ShardPicker
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			tok := picker.Get()
+			defer picker.Put(tok)
+			for i := int64(0); pb.Next(); i++ {
+				s.observe(tok.Shard, i%20_000_000)
+			}
+		})
+		b.ReportMetric(float64(s.shards), "stripes")
+	})
+}
+
+// BenchmarkColdSeries observes 1,000 series in turn from one goroutine: the long tail, where
+// the striped recorder keeps one stripe per series and the sharded one touched shard 0 of many.
+func BenchmarkColdSeries(b *testing.B) {
+	v, _ := recorder.NewHistogramVec[key]("b", "h", []string{"r"}, recorder.Shape{Bounds: bounds, Scale: 1e-9})
+	hs := make([]*recorder.Histogram, 1000)
+	for i := range hs {
+		r := string(rune(0x4e00 + i))
+		hs[i] = v.GetOrCreate(key{r}, func() []string { return []string{r} })
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		v.Observe(hs[i%len(hs)], 0, int64(i%20_000_000))
+	}
+}
