@@ -99,19 +99,16 @@ func modelBurn(k *counters, i int, budget, minRequests float64, period time.Dura
 	return out
 }
 
-// modelNoData reports whether the service had samples within the last hour but none within the
-// last 10 minutes at minute i.
-func modelNoData(k *counters, i int) bool {
-	recent, lately := false, false
-	for j := max(0, i-60); j <= i; j++ {
+// modelNoData reports whether, at minute i, the service's last sample is more than 10 minutes
+// old but still within the SLO window: a service gone for hours stays reported, one that
+// restarts within a few minutes never is.
+func modelNoData(k *counters, i int, period time.Duration) bool {
+	for j := i; j >= 0; j-- {
 		if k.present[j] {
-			lately = true
-			if j >= i-10 {
-				recent = true
-			}
+			return i-j > 10 && float64(i-j) < period.Minutes()
 		}
 	}
-	return lately && !recent
+	return false // never seen: nothing to miss
 }
 
 // phase is a stretch of simulated traffic.

@@ -101,7 +101,7 @@ func TestNativeRenderedRules(t *testing.T) {
 			`sum (histogram_count(rate(http_server_request_duration_seconds{job="checkout",error_type!=""}[1h])))`,
 			`or
   0 * sum (histogram_count(rate(http_server_request_duration_seconds{job="checkout"}[1h])))`,
-			`count (present_over_time(http_server_request_duration_seconds{job="checkout"}[1h]))`,
+			`max (timestamp(http_server_request_duration_seconds{job="checkout"}))`,
 			`perfobs_slo:requests:rate1h{slo="availability",service="checkout"} * 3600 >= 50`,
 		}},
 		{1, []string{

@@ -83,8 +83,8 @@ func sloScenarios(m *Model, s SLO) []scenario {
 			decoy: []phase{{minutes: 60, perMinute: rpm, badPerMin: rpm}}},
 		{name: fmt.Sprintf("low traffic: %d bad of 60 requests an hour do not page below min_requests", lowBad), phases: []phase{
 			{minutes: 60, perMinute: 1}, {minutes: lowBad, perMinute: 1, badPerMin: 1}, {minutes: 60 - lowBad, perMinute: 1}}},
-		{name: "no traffic, a restart (2m gap, counters reset) stay quiet; no-data fires 10m after the service disappears", phases: []phase{
-			healthy, {minutes: 30}, {minutes: 2, down: true}, healthy, {minutes: 62, down: true}}},
+		{name: "no traffic, a restart (2m gap, counters reset) stay quiet; no-data fires 10m after the service disappears and stays raised past 1h", phases: []phase{
+			healthy, {minutes: 30}, {minutes: 2, down: true}, healthy, {minutes: 90, down: true}}},
 	}
 	if s.Kind == KindLatency {
 		if le2 := strconv.FormatFloat(s.Threshold, 'g', -1, 64); le2 != leProm3(s.Threshold) {
@@ -249,7 +249,7 @@ func sloTestGroup(m *Model, s SLO, sc scenario) TestGroup {
 	noData := make([]bool, n)
 	for i := range n {
 		burn[i] = modelBurn(k, i, s.ErrorBudget(), m.MinRequests, m.Period)
-		noData[i] = modelNoData(k, i)
+		noData[i] = modelNoData(k, i, m.Period)
 	}
 	times := map[int]bool{n - 1: true}
 	for i := 1; i < n; i++ {

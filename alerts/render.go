@@ -33,12 +33,14 @@ type Rule struct {
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
-// Windows of the no-data alert: it fires when the service had series within noDataLookback but
-// none within noDataGap, so a restart (a gap of a minute or two) never fires it.
-const (
-	noDataGap      = 10 * time.Minute
-	noDataLookback = time.Hour
-)
+// noDataGap is how long the service's series may be missing before SLONoData fires: a restart
+// leaves a gap of a minute or two and never fires it. The alert stays raised while the series
+// stay missing, for as long as their last sample is within the SLO window.
+const noDataGap = 10 * time.Minute
+
+// lastSeenCarry is how far back the last-seen recording reads its own previous value: longer
+// than a Prometheus restart, so that one does not forget a missing service.
+const lastSeenCarry = time.Hour
 
 // RenderSLORules returns the recording and alerting rules of SLO s of m, in one group.
 func RenderSLORules(m *Model, s SLO) RuleFile {
@@ -154,13 +156,23 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 	if m.Native() {
 		series = metric
 	}
-	g.Rules = append(g.Rules, Rule{
-		Alert: catalog.AlertSLONoData,
-		Expr: fmt.Sprintf("count%s (present_over_time(%s%s[%s]))\nunless\ncount%s (present_over_time(%s%s[%s]))",
-			by, series, noData, PromDuration(noDataLookback), by, series, noData, PromDuration(noDataGap)),
-		Labels:      alertLabels(m, s.Name, SeverityTicket),
-		Annotations: noDataAnnotations(m, s, serviceText(m)),
-	})
+	// The last-seen recording carries the time of the service's last sample from one evaluation
+	// to the next: the series' own timestamp while they are scraped, its previous value once they
+	// are gone, until that is older than the SLO window. Reading presence over the whole window
+	// from the raw series would scan 30 days of every series at every evaluation.
+	g.Rules = append(g.Rules,
+		Rule{
+			Record: catalog.SLOLastSeen,
+			Expr: fmt.Sprintf("max%s (timestamp(%s%s))\nor\nmax%s (last_over_time(%s%s[%s]) > time() - %d)",
+				by, series, noData, by, catalog.SLOLastSeen, id, PromDuration(lastSeenCarry), int64(m.Period/time.Second)),
+			Labels: maps.Clone(static),
+		},
+		Rule{
+			Alert:       catalog.AlertSLONoData,
+			Expr:        fmt.Sprintf("time() - max%s (%s%s) > %d", by, catalog.SLOLastSeen, id, int64(noDataGap/time.Second)),
+			Labels:      alertLabels(m, s.Name, SeverityTicket),
+			Annotations: noDataAnnotations(m, s, serviceText(m)),
+		})
 	return g
 }
 
@@ -327,9 +339,9 @@ func burnAnnotations(m *Model, s SLO, severity, service, value string) map[strin
 func noDataAnnotations(m *Model, s SLO, service string) map[string]string {
 	a := map[string]string{
 		"summary": fmt.Sprintf("%s: SLO %s has no data", service, s.Name),
-		"description": fmt.Sprintf("%s had %s series within the last %s but none within the last %s: "+
+		"description": fmt.Sprintf("%s had %s series within the SLO window (%s) but none within the last %s: "+
 			"the service, its scrape or its metrics are gone, so the SLO cannot be measured.%s",
-			service, metricOf(s), PromDuration(noDataLookback), PromDuration(noDataGap), descSuffix(s)),
+			service, metricOf(s), PromDuration(m.Period), PromDuration(noDataGap), descSuffix(s)),
 	}
 	links(a, m, s, service)
 	return a

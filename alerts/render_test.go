@@ -108,7 +108,9 @@ func TestRenderedRules(t *testing.T) {
 			`perfobs_slo:requests:rate1h{slo="availability",service="checkout"} * 3600 >= 100`,
 			`perfobs_slo:error_ratio:rate3d{slo="availability",service="checkout"} / 0.001 > 0.9333`,
 			`sum_over_time(perfobs_slo:errors:rate5m{slo="availability",service="checkout"}[28d])`,
-			`count (present_over_time(http_server_request_duration_seconds_count{job="checkout"}[1h]))`,
+			`max (timestamp(http_server_request_duration_seconds_count{job="checkout"}))`,
+			`max (last_over_time(perfobs_slo:last_seen:timestamp_seconds{slo="availability",service="checkout"}[1h]) > time() - 2419200)`,
+			`time() - max (perfobs_slo:last_seen:timestamp_seconds{slo="availability",service="checkout"}) > 600`,
 			`severity: page`, `severity: ticket`, `tier: "1"`, `team: payments`, `slo: availability`, `service: checkout`,
 			`runbook_url: https://runbooks.example.com/checkout/availability`,
 			`{{ printf "%.1f" $value }}x faster`,
@@ -122,7 +124,7 @@ func TestRenderedRules(t *testing.T) {
 		{2, []string{
 			`rpc_server_call_duration_seconds_count{job="checkout",rpc_method="shop.Orders/Place",error_type!=""}[30m]`,
 			`/ 0.005 > 5.6`,
-			`count (present_over_time(rpc_server_call_duration_seconds_count{job="checkout"}[10m]))`,
+			`max (timestamp(rpc_server_call_duration_seconds_count{job="checkout"}))`,
 		}},
 	}
 	for _, tt := range tests {
@@ -157,7 +159,8 @@ func TestRenderedRulesPerJob(t *testing.T) {
 		`sum by (job) (rate(http_server_request_duration_seconds_count{}[5m]))`,
 		`perfobs_slo:error_ratio:rate1h{slo="http-availability",job!=""} / 0.001 > 14.4`,
 		`service: '{{ $labels.job }}'`,
-		`count by (job) (present_over_time(`,
+		`max by (job) (timestamp(http_server_request_duration_seconds_count{}))`,
+		`time() - max by (job) (perfobs_slo:last_seen:timestamp_seconds{slo="http-availability",job!=""}) > 600`,
 	} {
 		if !strings.Contains(string(data), c) {
 			t.Errorf("per-job rules lack %q", c)

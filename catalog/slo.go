@@ -11,6 +11,7 @@ const (
 	SLOErrorRatioPeriod  = "perfobs_slo:error_ratio:period" // bad / all requests over the SLO window
 	SLOObjective         = "perfobs_slo:objective:ratio"    // the objective, 0.999 for 99.9%
 	SLOBudgetRemaining   = "perfobs_slo:error_budget_remaining:ratio"
+	SLOLastSeen          = "perfobs_slo:last_seen:timestamp_seconds" // when the SLO's series were last scraped
 	AlertSLOBurn         = "SLOErrorBudgetBurn"
 	AlertSLONoData       = "SLONoData"
 	AlertGoroutineGrowth = "GoGoroutineGrowth"

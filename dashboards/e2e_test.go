@@ -311,7 +311,7 @@ func varsFor(s *service) map[string]string {
 	return v
 }
 
-// TestEndToEnd proves every query of the shipped dashboards against a real Prometheus that
+// TestEndToEnd proves every query of the shipped dashboards against a real Prometheus, 2.42 and 3, that
 // scrapes instrumented servers under load and evaluates the generated recording rules.
 func TestEndToEnd(t *testing.T) {
 	// A memory limit, so that the GOMEMLIMIT series has a value the heap panel keeps.
@@ -377,153 +377,160 @@ slos:
 	}
 	t.Cleanup(func() { stop(); loaders.Wait(); transport.CloseIdleConnections() })
 
-	prom := promtest.Start(t,
-		promtest.WithTarget(jobFaulty, faulty.instance()),
-		promtest.WithTarget(jobClean, clean.instance()),
-		promtest.WithRuleFiles(append(writeRules(t, model), writeRules(t, oneService)...)...),
-		promtest.WithFeatures("exemplar-storage"),
-	)
-	qctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	// One Prometheus of each version scrapes the same services.
+	for _, v := range promtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			prom := promtest.Start(t, promtest.WithVersion(v),
+				promtest.WithTarget(jobFaulty, faulty.instance()),
+				promtest.WithTarget(jobClean, clean.instance()),
+				promtest.WithRuleFiles(append(writeRules(t, model), writeRules(t, oneService)...)...),
+				promtest.WithFeatures("exemplar-storage"),
+			)
+			qctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
 
-	// checkAll runs every check once and returns what failed.
-	checkAll := func() []string {
-		var failed []string
-		fail := func(format string, args ...any) { failed = append(failed, fmt.Sprintf(format, args...)) }
-		zeroChecks := 0
-		for _, b := range boards {
-			f, vars := b.File, b.faulty
-			for _, v := range f.Dashboard.Templating.List {
-				if v.Type != "query" {
-					continue
-				}
-				if err := checkVariable(qctx, prom, substitute(deref(v.Query.String), vars)); err != nil {
-					fail("%s / variable %s: %v", f.Name, v.Name, err)
-				}
-			}
-			for _, pq := range queriesOf(t, f) {
-				// Every selector of every query returns series for the faulty service, and
-				// the error and budget panels show its errors.
-				expr := substitute(pq.expr, vars)
-				res, err := checkQuery(qctx, prom, expr)
-				switch {
-				case err != nil:
-					fail("%s: %v", pq.where, err)
-				case len(res) == 0:
-					fail("%s: %s returns nothing", pq.where, expr)
-				}
-				if want, ok := faultyExpect(pq); ok && err == nil && !anyMatches(res, want) {
-					fail("%s: %s = %s for the faulty service, want some value %s", pq.where, expr, values(res), want.name)
-				}
-				// The same error and budget panels answer 0 (or 1 for what is left) for the
-				// service without errors, rather than nothing.
-				want, ok := cleanExpect(pq)
-				if !ok || b.clean == nil {
-					continue
-				}
-				zeroChecks++
-				expr = substitute(pq.expr, b.clean)
-				res, err = prom.Query(qctx, expr)
-				switch {
-				case err != nil:
-					fail("%s: %v", pq.where, err)
-				case len(res) == 0:
-					fail("%s: %s answers nothing for a service without errors, want %g", pq.where, expr, want)
-				}
-				for _, s := range res {
-					switch {
-					case math.Abs(s.Value-want) <= 1e-9:
-					case strings.Contains(pq.row, " within ") && (want == 0 && s.Value > 0 || want == 1 && s.Value < 1):
-						// A latency SLO: the clean service has no slow handler, but a
-						// machine that stalls a request past the threshold makes it bad.
-						// The panel still answers a number, which is what this checks.
-						t.Logf("%s = %g for the service without errors (a stalled request)", pq.where, s.Value)
-					default:
-						fail("%s: %s = %g for the service without errors, want %g", pq.where, expr, s.Value, want)
+			// checkAll runs every check once and returns what failed.
+			checkAll := func() []string {
+				var failed []string
+				fail := func(format string, args ...any) { failed = append(failed, fmt.Sprintf(format, args...)) }
+				zeroChecks := 0
+				for _, b := range boards {
+					f, vars := b.File, b.faulty
+					for _, v := range f.Dashboard.Templating.List {
+						if v.Type != "query" {
+							continue
+						}
+						if err := checkVariable(qctx, prom, substitute(deref(v.Query.String), vars)); err != nil {
+							fail("%s / variable %s: %v", f.Name, v.Name, err)
+						}
+					}
+					for _, pq := range queriesOf(t, f) {
+						// Every selector of every query returns series for the faulty service, and
+						// the error and budget panels show its errors.
+						expr := substitute(pq.expr, vars)
+						res, err := checkQuery(qctx, prom, expr)
+						switch {
+						case err != nil:
+							fail("%s: %v", pq.where, err)
+						case len(res) == 0:
+							fail("%s: %s returns nothing", pq.where, expr)
+						}
+						if want, ok := faultyExpect(pq); ok && err == nil && !anyMatches(res, want) {
+							fail("%s: %s = %s for the faulty service, want some value %s", pq.where, expr, values(res), want.name)
+						}
+						// The same error and budget panels answer 0 (or 1 for what is left) for the
+						// service without errors, rather than nothing.
+						want, ok := cleanExpect(pq)
+						if !ok || b.clean == nil {
+							continue
+						}
+						zeroChecks++
+						expr = substitute(pq.expr, b.clean)
+						res, err = prom.Query(qctx, expr)
+						switch {
+						case err != nil:
+							fail("%s: %v", pq.where, err)
+						case len(res) == 0:
+							fail("%s: %s answers nothing for a service without errors, want %g", pq.where, expr, want)
+						}
+						for _, s := range res {
+							switch {
+							case math.Abs(s.Value-want) <= 1e-9:
+							case strings.Contains(pq.row, " within ") && (want == 0 && s.Value > 0 || want == 1 && s.Value < 1):
+								// A latency SLO: the clean service has no slow handler, but a
+								// machine that stalls a request past the threshold makes it bad.
+								// The panel still answers a number, which is what this checks.
+								t.Logf("%s = %g for the service without errors (a stalled request)", pq.where, s.Value)
+							default:
+								fail("%s: %s = %g for the service without errors, want %g", pq.where, expr, s.Value, want)
+							}
+						}
 					}
 				}
+				// RED: 2 HTTP error ratio panels + by route + by gRPC method; SLO: per SLO the budget,
+				// the SLI over the period and the 5m SLI, plus 4 burn-rate stats x 2 windows and 7 lines.
+				if want := 4 + len(model.SLOs)*(3+8+7+1); zeroChecks != want {
+					fail("checked %d zero-error queries, want %d", zeroChecks, want)
+				}
+				return failed
 			}
-		}
-		// RED: 2 HTTP error ratio panels + by route + by gRPC method; SLO: per SLO the budget,
-		// the SLI over the period and the 5m SLI, plus 4 burn-rate stats x 2 windows and 7 lines.
-		if want := 4 + len(model.SLOs)*(3+8+7+1); zeroChecks != want {
-			fail("checked %d zero-error queries, want %d", zeroChecks, want)
-		}
-		return failed
-	}
-	// The data arrives within seconds: retry until every check passes, and report the last
-	// failures when the deadline passes.
-	var failed []string
-	deadline := time.Now().Add(90 * time.Second)
-	for attempt := 1; ; attempt++ {
-		failed = checkAll()
-		if len(failed) == 0 {
-			t.Logf("every check of %d dashboards passed after %d rounds", len(boards), attempt)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d checks still fail after %d rounds:\n%s", len(failed), attempt, strings.Join(failed, "\n"))
-		}
-		time.Sleep(time.Second)
-	}
-
-	t.Run("latency panels show exemplars", func(t *testing.T) {
-		vars := varsFor(faulty)
-		checked := 0
-		for _, f := range files {
-			for _, item := range f.Dashboard.Panels {
-				if item.Panel == nil {
-					continue
+			// The data arrives within seconds: retry until every check passes, and report the last
+			// failures when the deadline passes.
+			var failed []string
+			deadline := time.Now().Add(90 * time.Second)
+			for attempt := 1; ; attempt++ {
+				failed = checkAll()
+				if len(failed) == 0 {
+					t.Logf("every check of %d dashboards passed after %d rounds", len(boards), attempt)
+					break
 				}
-				for _, q := range promTargets(t, *item.Panel) {
-					if !deref(q.Exemplar) {
-						continue
-					}
-					checked++
-					expr := substitute(q.Expr, vars)
-					if n, err := exemplars(qctx, prom, expr); err != nil || n == 0 {
-						t.Errorf("%s / %s: %d exemplars with a trace_id (%v)", f.Name, deref(item.Panel.Title), n, err)
-					}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d checks still fail after %d rounds:\n%s", len(failed), attempt, strings.Join(failed, "\n"))
 				}
+				time.Sleep(time.Second)
 			}
-		}
-		// HTTP: latency percentiles, heatmap, p99 by route; gRPC: p99 by method, percentiles.
-		if checked != 5 {
-			t.Errorf("checked %d latency queries for exemplars, want 5", checked)
-		}
-	})
 
-	t.Run("a misspelled metric fails the check", func(t *testing.T) {
-		good := substitute(labelValues(selector(catalog.HTTPServerDuration+"_count", targetMatchers()...), catalog.LabelRoute), varsFor(faulty))
-		if err := checkVariable(qctx, prom, good); err != nil {
-			t.Fatalf("the correct variable query fails: %v", err)
-		}
-		bad := strings.Replace(good, catalog.HTTPServerDuration, catalog.HTTPServerDuration+"s", 1)
-		if err := checkVariable(qctx, prom, bad); err == nil || !strings.Contains(err.Error(), "finds no value") {
-			t.Errorf("checkVariable(%s) = %v, want an error", bad, err)
-		}
-
-		vars := varsFor(faulty)
-		cases := []struct{ name, expr, typo string }{
-			{"histogram", httpServer.errorRatio(nil, targetMatchers()), catalog.HTTPServerDuration},
-			{"recording rule", "1 - " + selector(catalog.SLOErrorRatioPeriod, `slo="http-availability"`, `job="$service"`), catalog.SLOErrorRatioPeriod},
-			{"runtime", selector(catalog.GoGCHeapLive, targetMatchers()...) + " or vector(0)", catalog.GoGCHeapLive},
-		}
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				good := substitute(c.expr, vars)
-				if _, err := checkQuery(qctx, prom, good); err != nil {
-					t.Fatalf("the correct query fails: %v", err)
+			t.Run("latency panels show exemplars", func(t *testing.T) {
+				vars := varsFor(faulty)
+				checked := 0
+				for _, f := range files {
+					for _, item := range f.Dashboard.Panels {
+						if item.Panel == nil {
+							continue
+						}
+						for _, q := range promTargets(t, *item.Panel) {
+							if !deref(q.Exemplar) {
+								continue
+							}
+							checked++
+							expr := substitute(q.Expr, vars)
+							if n, err := exemplars(qctx, prom, expr); err != nil || n == 0 {
+								t.Errorf("%s / %s: %d exemplars with a trace_id (%v)", f.Name, deref(item.Panel.Title), n, err)
+							}
+						}
+					}
 				}
-				typo := strings.Replace(c.typo, "_", "__", 1)
-				bad := strings.ReplaceAll(good, c.typo, typo)
-				_, err := checkQuery(qctx, prom, bad)
-				if err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "returns no series") {
-					t.Errorf("checkQuery(%s) = %v, want an error naming the empty selector %s", bad, err, typo)
+				// HTTP: latency percentiles, heatmap, p99 by route; gRPC: p99 by method, percentiles.
+				if checked != 5 {
+					t.Errorf("checked %d latency queries for exemplars, want 5", checked)
 				}
 			})
-		}
-	})
+
+			t.Run("a misspelled metric fails the check", func(t *testing.T) {
+				good := substitute(labelValues(selector(catalog.HTTPServerDuration+"_count", targetMatchers()...), catalog.LabelRoute), varsFor(faulty))
+				if err := checkVariable(qctx, prom, good); err != nil {
+					t.Fatalf("the correct variable query fails: %v", err)
+				}
+				bad := strings.Replace(good, catalog.HTTPServerDuration, catalog.HTTPServerDuration+"s", 1)
+				if err := checkVariable(qctx, prom, bad); err == nil || !strings.Contains(err.Error(), "finds no value") {
+					t.Errorf("checkVariable(%s) = %v, want an error", bad, err)
+				}
+
+				vars := varsFor(faulty)
+				cases := []struct{ name, expr, typo string }{
+					{"histogram", httpServer.errorRatio(nil, targetMatchers()), catalog.HTTPServerDuration},
+					{"recording rule", "1 - " + selector(catalog.SLOErrorRatioPeriod, `slo="http-availability"`, `job="$service"`), catalog.SLOErrorRatioPeriod},
+					{"runtime", selector(catalog.GoGCHeapLive, targetMatchers()...) + " or vector(0)", catalog.GoGCHeapLive},
+				}
+				for _, c := range cases {
+					t.Run(c.name, func(t *testing.T) {
+						good := substitute(c.expr, vars)
+						if _, err := checkQuery(qctx, prom, good); err != nil {
+							t.Fatalf("the correct query fails: %v", err)
+						}
+						typo := strings.Replace(c.typo, "_", "__", 1)
+						bad := strings.ReplaceAll(good, c.typo, typo)
+						_, err := checkQuery(qctx, prom, bad)
+						if err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "returns no series") {
+							t.Errorf("checkQuery(%s) = %v, want an error naming the empty selector %s", bad, err, typo)
+						}
+					})
+				}
+			})
+
+		})
+	}
 }
 
 // expectation is a predicate on the value of a query.

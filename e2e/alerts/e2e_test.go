@@ -123,13 +123,16 @@ func startService(t *testing.T, job string) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// TestEndToEnd runs a real Prometheus that scrapes an instrumented HTTP and gRPC service under
+// alertsDir is the alerts package's folder, which holds the specs and the shipped rules.
+const alertsDir = "../../alerts"
+
+// TestEndToEnd runs, on Prometheus 2.42 and on Prometheus 3, a real Prometheus that scrapes an instrumented HTTP and gRPC service under
 // load and loads the rules generated from testdata/specs/e2e.yaml and the shipped defaults: every
 // recording rule must return data, the metrics the runtime alerts read must exist, the error
 // burn must page, and no no-data alert may fire.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile(filepath.Join("testdata", "specs", "e2e.yaml"))
+	data, err := os.ReadFile(filepath.Join(alertsDir, "testdata", "specs", "e2e.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, f := range files {
 		addRules(f.Name, f.Data)
 	}
-	shipped, _ := filepath.Glob(filepath.Join("rules", "slo-*.yaml"))
+	shipped, _ := filepath.Glob(filepath.Join(alertsDir, "rules", "slo-*.yaml"))
 	for _, p := range shipped {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -189,9 +192,22 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("only %d recording rules found", len(recordings))
 	}
 
-	addr := startService(t, "shop")
-	prom := promtest.Start(t, promtest.WithTarget("shop", addr), promtest.WithRuleFiles(ruleFiles...))
+	if len(shipped) < 4 {
+		t.Fatalf("shipped rules: %d files in %s/rules, want 4", len(shipped), alertsDir)
+	}
 
+	// One service under load, scraped by one Prometheus of each version.
+	addr := startService(t, "shop")
+	for _, v := range promtest.Versions() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			prom := promtest.Start(t, promtest.WithVersion(v), promtest.WithTarget("shop", addr), promtest.WithRuleFiles(ruleFiles...))
+			checkEndToEnd(t, prom, recordings)
+		})
+	}
+}
+
+func checkEndToEnd(t *testing.T, prom *promtest.Server, recordings []string) {
 	start := time.Now()
 	for _, q := range recordings {
 		smp := prom.WaitForData(t, q, 45*time.Second)
