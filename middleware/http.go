@@ -83,7 +83,7 @@ func (h *handler) done(c *core, r *http.Request, start time.Duration, method, sc
 	m.active.Add(active, c.shard, -1)
 
 	key := serverKey{route: h.route(c, r), status: uint16(c.status), method: method, scheme: scheme, err: kind}
-	hist := m.duration.Get(key)
+	hist := c.durationSeries(m.duration, key)
 	if hist == nil {
 		key.route = m.routes.Admit(key.route)
 		hist = m.duration.GetOrCreate(key, key.labels)

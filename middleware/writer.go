@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/perfobs/perfobs-go/internal/recorder"
 )
 
 // Bits of the optional-interface mask; the order matches writer_types.go.
@@ -45,11 +47,28 @@ type core struct {
 	route       string
 	shard       int
 	body        countingBody
+	// The last duration series this core recorded, kept across requests (the core is pooled
+	// per P): a service's hot route finds its series without a map lookup.
+	lastKey  serverKey
+	lastHist *recorder.Histogram
 }
 
 func (c *core) reset(w http.ResponseWriter) {
-	shard := c.shard
-	*c = core{w: w, shard: shard}
+	*c = core{w: w, shard: c.shard, lastKey: c.lastKey, lastHist: c.lastHist}
+}
+
+// durationSeries returns vec's series for key, or nil when it does not exist yet; a series found
+// is remembered for the next request on this core. Series are never removed, so the cache stays
+// valid.
+func (c *core) durationSeries(vec *recorder.HistogramVec[serverKey], key serverKey) *recorder.Histogram {
+	if c.lastHist != nil && c.lastKey == key {
+		return c.lastHist
+	}
+	h := vec.Get(key)
+	if h != nil {
+		c.lastKey, c.lastHist = key, h
+	}
+	return h
 }
 
 // Header implements http.ResponseWriter.
