@@ -9,6 +9,7 @@ replace github.com/perfobs/perfobs-go/dashboards => ../dashboards
 replace github.com/perfobs/perfobs-go/middleware/grpcmw => ../middleware/grpcmw
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/dashboards v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
@@ -30,6 +31,8 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/campoy/embedmd v1.0.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
 	github.com/influxdata/tdigest v0.0.1 // indirect

@@ -288,7 +288,9 @@ const DefaultErrorBudget = "errors<1%"
 
 // WithDefaults returns b with the limits a run needs even when unwritten: DefaultErrorBudget
 // when b bounds neither errors nor success, and, when trends is true (a soak with /metrics),
-// "no significant growth" of goroutines and live heap unless b bounds them.
+// "no significant growth" of goroutines and live heap unless b bounds them: broken when the
+// 95% interval of the slope is above zero and its lower end adds up, over the run, to at
+// least 2 goroutines, or 1 MiB and 5% of the median heap.
 func (b Budget) WithDefaults(trends bool) Budget {
 	has := map[string]bool{}
 	for _, l := range b {

@@ -37,6 +37,8 @@ type Trend struct {
 	// Unit of the values: goroutines, bytes, fds or seconds.
 	Unit        string  `json:"unit"`
 	Samples     int     `json:"samples"`
+	Span        float64 `json:"span_hours"`
+	Median      float64 `json:"median"`
 	First       float64 `json:"first"`
 	Last        float64 `json:"last"`
 	Slope       float64 `json:"slope_per_hour"`
@@ -144,7 +146,11 @@ func (r *Report) fitTrends(interval time.Duration, failed int) *Trends {
 }
 
 func fit(metric, source, unit string, xs, ys []float64) Trend {
-	t := Trend{Metric: metric, Source: source, Unit: unit, Samples: len(xs), First: ys[0], Last: ys[len(ys)-1]}
+	t := Trend{Metric: metric, Source: source, Unit: unit, Samples: len(xs), First: ys[0], Last: ys[len(ys)-1],
+		Span: xs[len(xs)-1] - xs[0]}
+	sorted := slices.Clone(ys)
+	slices.Sort(sorted)
+	t.Median = sorted[len(sorted)/2]
 	t.Slope, t.Low, t.High = theilSen(xs, ys, 0.95)
 	// JSON has no infinity: an unbounded side is the largest float.
 	t.Low, t.High = max(t.Low, -math.MaxFloat64), min(t.High, math.MaxFloat64)
@@ -222,7 +228,10 @@ func (l Limit) evalTrend(r *Report) (verdict, string) {
 		return verdictUndecided, fmt.Sprintf("%s: only %d samples (want at least %d: run longer or scrape more often)", got, t.Samples, minTrendSamples)
 	}
 	if l.auto {
-		if t.Low > 0 {
+		// Significant (the interval is above zero) and material: the least growth the
+		// interval allows, over the run, is at least autoFloor.
+		floor := autoFloor(t)
+		if t.Low > 0 && t.Low*t.Span >= floor {
 			return verdictBroken, got + ": a significant upward trend"
 		}
 		return verdictMet, got
@@ -234,6 +243,15 @@ func (l Limit) evalTrend(r *Report) (verdict, string) {
 		return verdictMet, got
 	}
 	return verdictUndecided, got + ": the interval straddles the bound (run longer)"
+}
+
+// autoFloor is the growth over a run that the default trend limits overlook: 2 goroutines,
+// or 1 MiB or 5% of the median heap, whichever is more (a heap settles after a start).
+func autoFloor(t *Trend) float64 {
+	if t.Metric == "heap" {
+		return max(1<<20, 0.05*t.Median)
+	}
+	return 2
 }
 
 // describe prints a trend with its unit and interval.
