@@ -1,6 +1,7 @@
 package canary
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -164,4 +165,63 @@ func compareBoundaries(b, c Histogram, ratioTol, absTol, conf float64) (bs []Bou
 		pWorse, pBetter = math.Min(1, float64(k)*minW), math.Min(1, float64(k)*minB)
 	}
 	return bs, pWorse, pBetter
+}
+
+// MarshalJSON writes the boundaries as Prometheus writes le labels ("+Inf" for the last), since
+// JSON has no infinity.
+func (h Histogram) MarshalJSON() ([]byte, error) {
+	les := make([]string, len(h.Bounds))
+	for i, b := range h.Bounds {
+		les[i] = formatLe(b)
+	}
+	return json.Marshal(struct {
+		Le         []string  `json:"le"`
+		Cumulative []float64 `json:"cumulative"`
+	}{les, h.Cumulative})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (h *Histogram) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Le         []string  `json:"le"`
+		Cumulative []float64 `json:"cumulative"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if len(v.Le) != len(v.Cumulative) {
+		return fmt.Errorf("histogram: %d le values and %d counts", len(v.Le), len(v.Cumulative))
+	}
+	h.Bounds, h.Cumulative = make([]float64, len(v.Le)), v.Cumulative
+	for i, s := range v.Le {
+		le, err := parseLe(s)
+		if err != nil {
+			return err
+		}
+		h.Bounds[i] = le
+	}
+	return nil
+}
+
+func formatLe(b float64) string {
+	if math.IsInf(b, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(b, 'g', -1, 64)
+}
+
+// MarshalJSON writes non-finite values (an empty side) as null.
+func (q Quantile) MarshalJSON() ([]byte, error) {
+	f := func(x float64) *float64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return &x
+	}
+	return json.Marshal(struct {
+		Q     float64  `json:"q"`
+		Value *float64 `json:"value"`
+		Lo    *float64 `json:"lo"`
+		Hi    *float64 `json:"hi"`
+	}{q.Q, f(q.Value), f(q.Lo), f(q.Hi)})
 }

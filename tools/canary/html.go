@@ -53,7 +53,7 @@ func cdfSVG(b, c Histogram) string {
 		}
 	}
 	if len(finite) < 2 {
-		return `<svg xmlns="http://www.w3.org/2000/svg" width="560" height="60"><text x="10" y="30">too few buckets to draw</text></svg>`
+		return `<svg width="560" height="60"><text x="10" y="30">too few buckets to draw</text></svg>`
 	}
 	lo, hi := math.Log10(finite[0]), math.Log10(finite[len(finite)-1])
 	x := func(v float64) float64 { return L + (W-L-20)*(math.Log10(v)-lo)/(hi-lo) }
@@ -70,7 +70,7 @@ func cdfSVG(b, c Histogram) string {
 		return fmt.Sprintf(`<polyline class="%s" data-side="%s" fill="none" stroke-width="2" points="%s"/>`, class, name, strings.Join(pts, " "))
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" role="img">`, W, H)
+	fmt.Fprintf(&sb, `<svg width="%.0f" height="%.0f" role="img">`, W, H)
 	fmt.Fprintf(&sb, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#000"/>`, L, H-B, W-20, H-B)
 	fmt.Fprintf(&sb, `<line x1="%.0f" y1="20" x2="%.0f" y2="%.0f" stroke="#000"/>`, L, L, H-B)
 	for _, f := range []float64{0, 0.5, 0.9, 0.99, 1} {

@@ -89,6 +89,11 @@ func Watch(ctx context.Context, q Querier, req Request, opt WatchOptions) (Repor
 			}
 		}
 		rep.Look, rep.Final, rep.Sequential = look, final, SequentialMethod
+		if !final && rep.Verdict != Fail && len(rep.Reasons) == 0 || !final && (rep.Verdict == Pass || rep.Verdict == Marginal) {
+			// Not decisive before the deadline: a pass now could still turn into a fail.
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("%s so far; only a fail is decisive before the deadline %s", rep.Verdict, opt.Deadline.UTC().Format(time.RFC3339)))
+			rep.Verdict = Inconclusive
+		}
 		if opt.OnLook != nil {
 			opt.OnLook(rep)
 		}
