@@ -230,4 +230,3 @@ func eventually(ctx context.Context, prom *promtest.Server, expr string, timeout
 	}
 	return false
 }
-

@@ -28,7 +28,9 @@ func envOf(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 }
 
-type rpcBackend struct{ testpb.UnimplementedTestServiceServer }
+type rpcBackend struct {
+	testpb.UnimplementedTestServiceServer
+}
 
 func (rpcBackend) UnaryCall(context.Context, *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
 	return &testpb.SimpleResponse{}, nil
