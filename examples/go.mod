@@ -8,16 +8,23 @@ replace github.com/perfobs/perfobs-go/perfobs => ../perfobs
 
 replace github.com/perfobs/perfobs-go/middleware/grpcmw => ../middleware/grpcmw
 
+replace github.com/perfobs/perfobs-go/tools => ../tools
+
+replace github.com/perfobs/perfobs-go/dashboards => ../dashboards
+
 require (
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/middleware/grpcmw v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/perfobs v0.0.0-00010101000000-000000000000
+	github.com/perfobs/perfobs-go/tools v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
+	go.yaml.in/yaml/v3 v3.0.6
 	google.golang.org/grpc v1.85.0
 )
 
 require (
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -47,9 +54,12 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.11.1 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
 	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
