@@ -279,17 +279,21 @@ func (l *layout) toUnit(n int64) float64 {
 }
 
 func (l *layout) bucket(x int64) int {
-	b := l.intBounds
 	// Linear search wins over binary search for the ~15 bounds of a latency histogram: the
 	// branches predict well and most requests land in the first few buckets.
-	if len(b) <= 16 {
-		for i, ub := range b {
-			if x <= ub {
-				return i
-			}
-		}
-		return len(b)
+	b := l.intBounds
+	if len(b) > 16 {
+		return searchBucket(b, x)
 	}
+	for i, ub := range b {
+		if x <= ub {
+			return i
+		}
+	}
+	return len(b)
+}
+
+func searchBucket(b []int64, x int64) int {
 	return sort.Search(len(b), func(i int) bool { return x <= b[i] })
 }
 
@@ -303,23 +307,32 @@ func (v *HistogramVec[K]) Observe(h *Histogram, shard int, x int64) { h.observe(
 // the stripe during this observation, which is the contention signal that grows the stripes.
 // The window spans the bucket add because, under contention, that add is when the line moves.
 func (h *Histogram) observe(shard int, x int64) int {
+	i := h.l.bucket(x) // first: no register needs saving across the call
 	st := &h.base
 	set := h.set.Load()
 	if set != nil {
 		st = &set.s[shard&(len(set.s)-1)]
 	}
-	sum := &st.cells[len(st.cells)-1]
+	cells := st.cells
+	sum := &cells[len(cells)-1]
 	old := sum.Load() // read before the bucket add, so that the CAS below spans it
-	i := h.l.bucket(x)
-	st.cells[i].Add(1)
+	cells[i].Add(1)
 	if !sum.CompareAndSwap(old, old+uint64(x)) {
-		sum.Add(uint64(x))
-		h.contended(set)
+		h.contendedAdd(sum, x, set)
 	}
 	if st.native != nil {
 		h.l.observeNative(st.native, x)
 	}
 	return i
+}
+
+// contendedAdd adds x to sum after a failed compare-and-swap and notes the contention; out of
+// line, so that observe's common path stays short.
+//
+//go:noinline
+func (h *Histogram) contendedAdd(sum *atomic.Uint64, x int64, set *stripeSet) {
+	sum.Add(uint64(x))
+	h.contended(set)
 }
 
 // epoch is the reference of the contention clock.

@@ -2,6 +2,8 @@ package recorder
 
 import (
 	"runtime"
+	"runtime/metrics"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -262,3 +264,39 @@ func TestGrownSeriesWritesLikeOneStripe(t *testing.T) {
 }
 
 var _ prometheus.Metric = (*Histogram)(nil)
+
+// BenchmarkSeriesMemoryByStripes reports the heap one series costs (B/series) with 1, 8 and 64
+// stripes at GOMAXPROCS 64: a cold series, a warm one, a fully grown hot one. Memory grows only
+// with the stripes a series' own contention asked for.
+func BenchmarkSeriesMemoryByStripes(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(64))
+	for _, stripes := range []int{1, 8, 64} {
+		b.Run("stripes="+strconv.Itoa(stripes), func(b *testing.B) {
+			const n = 1000
+			var total float64
+			for b.Loop() {
+				before := liveHeap()
+				v := newTestVec(b, false)
+				for i := range n {
+					h := series(v, strconv.Itoa(i))
+					for h.Stripes() < stripes {
+						h.grow(h.set.Load())
+					}
+					v.Observe(h, i, 1e6)
+				}
+				after := liveHeap()
+				runtime.KeepAlive(v)
+				total += float64(after) - float64(before)
+			}
+			b.ReportMetric(total/float64(b.N)/n, "B/series")
+		})
+	}
+}
+
+var liveSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	metrics.Read(liveSample)
+	return liveSample[0].Value.Uint64()
+}
