@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-const exampleSpec = "../../examples/slo/checkout.yaml"
+const exampleSpec = "../../../examples/slo/checkout.yaml"
 
 func promtool(t *testing.T, dir string, args ...string) {
 	t.Helper()
@@ -111,13 +111,13 @@ func TestGenerateDefaultsEqualShipped(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	dir := filepath.Join(out, "alerts")
-	shipped := listDir(t, "../../alerts/rules")
+	shipped := listDir(t, "../../../alerts/rules")
 	if got := listDir(t, dir); !slices.Equal(got, shipped) {
 		t.Fatalf("files = %v, want the shipped %v", got, shipped)
 	}
 	for _, f := range shipped {
 		a, _ := os.ReadFile(filepath.Join(dir, f))
-		b, _ := os.ReadFile(filepath.Join("../../alerts/rules", f))
+		b, _ := os.ReadFile(filepath.Join("../../../alerts/rules", f))
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs from alerts/rules/%s", f, f)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,14 +9,17 @@ import (
 	"strings"
 )
 
-// runValidate implements `perfobs validate --spec FILE`: exit 0 and a summary when the spec is
-// valid, exit 1 and one line-numbered line per problem when it is not.
+// runValidate implements `perfobs validate --spec FILE [--prometheus URL]`: exit 0 and a summary
+// when the spec is valid, exit 1 and one line-numbered line per problem when it is not. With
+// --prometheus it then checks the live server (validate_live.go): exit 1 naming each finding, 3
+// when the generated rules have not been evaluated yet.
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("perfobs validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	spec := fs.String("spec", "", "SLO spec `file` to check (required)")
+	promURL := fs.String("prometheus", "", "base `URL` of a Prometheus to check live: retention, selectors, buckets, loaded rules")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: perfobs validate --spec FILE")
+		fmt.Fprintln(stderr, "usage: perfobs validate --spec FILE [--prometheus URL]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -25,7 +29,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *spec == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "perfobs validate: --spec FILE is required, and nothing else")
+		fmt.Fprintln(stderr, "perfobs validate: --spec FILE is required, and nothing but --prometheus URL")
 		fs.Usage()
 		return exitUsage
 	}
@@ -47,5 +51,13 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: ok: service %s, window %s, %d SLOs (%s), runtime alerts %s\n",
 		*spec, service, fmt.Sprintf("%dd", int(m.Period.Hours()/24)), len(m.SLOs), strings.Join(names, ", "), runtime)
-	return exitOK
+	if *promURL == "" {
+		return exitOK
+	}
+	report, err := validateLive(context.Background(), *promURL, m)
+	if err != nil {
+		fmt.Fprintf(stderr, "perfobs validate: %v\n", err)
+		return exitUsage
+	}
+	return report.print(stdout, *promURL)
 }
