@@ -40,9 +40,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cfg.Tracer != nil {
 		r, span = h.startServerSpan(r, method, scheme)
 	}
-	var task flightTask
 	if cfg.FlightRecorder != nil {
-		r, task = h.startTask(r, span)
+		r, c.task = h.startTask(r, span)
 	}
 	active := int(method)*2 + int(scheme)
 	h.rec.server.active.Add(active, c.shard, 1)
@@ -51,7 +50,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = &c.body
 	}
 	start := h.rec.since()
-	defer h.done(c, r, start, method, scheme, active, span, task)
+	defer h.done(c, r, start, method, scheme, active, span)
 	h.next.ServeHTTP(c.wrap(interfaceMask(w)), r)
 	c.returned = true
 }
@@ -59,7 +58,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // done records the request. It runs deferred, so it also sees panics: a panic is recorded as
 // status 500 (or the status already sent) with error_type "panic" and then goes on; a panic with
 // http.ErrAbortHandler, or runtime.Goexit, is recorded with error_type "aborted".
-func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int, span trace.Span, task flightTask) {
+func (h *handler) done(c *core, r *http.Request, start time.Duration, method, scheme uint8, active int, span trace.Span) {
 	end := h.rec.since()
 	elapsed := end - start
 	var panicked any
@@ -88,8 +87,8 @@ func (h *handler) done(c *core, r *http.Request, start time.Duration, method, sc
 		key.route = m.routes.Admit(key.route)
 		hist = m.duration.GetOrCreate(key, key.labels)
 	}
-	if task != nil {
-		h.flightDone(r.Context(), task, span, key.route, elapsed)
+	if c.task != nil {
+		h.flightDone(r.Context(), c.task, span, key.route, elapsed)
 	}
 	if span != nil {
 		h.endServerSpan(span, key, key.route, panicked, m, hist, c.shard, end, elapsed)

@@ -51,6 +51,7 @@ type core struct {
 	// per P): a service's hot route finds its series without a map lookup.
 	lastKey  serverKey
 	lastHist *recorder.Histogram
+	task     flightTask // the request's runtime/trace task; nil without WithFlightRecorder
 }
 
 func (c *core) reset(w http.ResponseWriter) {
