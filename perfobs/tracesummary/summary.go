@@ -449,6 +449,31 @@ func category(reason string) string {
 	return ReasonOther
 }
 
+// Short is the summary in one line: the states' shares, largest first, then the task's time and
+// goroutines ("sync 99.8%, running 0.2%; 80.3ms, 1 goroutine").
+func (s *Summary) Short() string {
+	total := s.Total.Total()
+	list := s.Total.list()
+	sort.SliceStable(list, func(i, j int) bool { return list[i].d > list[j].d })
+	var parts []string
+	for _, x := range list {
+		if x.d > 0 && len(parts) < 3 {
+			parts = append(parts, fmt.Sprintf("%s %.1f%%", x.name, 100*float64(x.d)/float64(total)))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no goroutine time recorded")
+	}
+	out := strings.Join(parts, ", ") + fmt.Sprintf("; %v, %d goroutine(s)", s.Duration.Round(time.Microsecond), len(s.Goroutines))
+	if s.Total.GCAssist > 0 {
+		out += fmt.Sprintf(", GC assist %v", s.Total.GCAssist.Round(time.Microsecond))
+	}
+	if !s.Complete {
+		out += " (partial)"
+	}
+	return out
+}
+
 // WriteText writes the summary for a person: the task, then the time in each state, largest
 // first, as a share of the goroutines' total.
 func (s *Summary) WriteText(w io.Writer) error {

@@ -80,7 +80,6 @@ func TestSummarizeNamesTheReason(t *testing.T) {
 			if s.Task != "/slow" || s.TraceID != id || !s.Complete {
 				t.Errorf("task %q trace %q complete %v, want /slow %s true\n%s", s.Task, s.TraceID, s.Complete, id, text.String())
 			}
-			t.Log("\n" + text.String())
 			if got := s.Dominant(); got != k.want {
 				t.Errorf("dominant %q, want %q\n%s", got, k.want, text.String())
 			}
