@@ -36,11 +36,10 @@ var (
 	seriesCodeValues = []uint16{200, 201, 204, 301, 304, 400, 401, 404, 500, 503}
 )
 
-// seriesKey is the shape of the middleware's own key: a route and small integers.
+// seriesKey has the size of the middleware's own key (24 bytes): a route and small integers.
 type seriesKey struct {
 	route  string
 	status uint16
-	method uint8
 }
 
 // seriesSet is one implementation holding the 10,000 series.
