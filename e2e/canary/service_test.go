@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +164,3 @@ func (s rpcServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*t
 	}
 	return &testpb.SimpleResponse{}, nil
 }
-
-// trimAddr is host:port without a scheme.
-func trimAddr(s string) string { return strings.TrimPrefix(s, "http://") }
