@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bufio"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -206,5 +207,43 @@ func TestFmtDur(t *testing.T) {
 		if got := fmtDur(tt.d); got != tt.want {
 			t.Errorf("fmtDur(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+func TestParseBudgetWindowsAndGrowth(t *testing.T) {
+	b, err := ParseBudget("p99<200ms over 30s,goroutines<100/h,heap<50MB/h,rss<1GiB/min,fds<=10/h,p99-drift<10ms/h,recovery<5s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0].Window != 30*time.Second || b[0].Latency != 200*time.Millisecond || b[0].String() != "p99<200ms over 30s" {
+		t.Errorf("window limit %+v", b[0])
+	}
+	for i, want := range []float64{100, 50e6, 60 * (1 << 30), 10, 0.01} {
+		if got := b[i+1].Value; math.Abs(got-want) > 1e-9*want {
+			t.Errorf("%s: %v per hour, want %v", b[i+1], got, want)
+		}
+	}
+	if b[6].Latency != 5*time.Second {
+		t.Errorf("recovery %+v", b[6])
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"p99<1s over soon", `window "soon"`},
+		{"goroutines<100", `goroutines bound "100": no /h`},
+		{"heap<50/h", "no unit"},
+		{"heap<50MB/day", "per day"},
+		{"goroutines>1/h", "upper bound"},
+		{"goroutines<1/h over 1m", "has no window"},
+		{"recovery<fast", `recovery bound "fast"`},
+	} {
+		if _, err := ParseBudget(tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.in, err, tt.want)
+		}
+	}
+	d := Budget{}.WithDefaults(true)
+	if d.String() != "errors<1%,goroutines growth not significant,heap growth not significant" || !d[0].Default {
+		t.Errorf("defaults %q", d)
+	}
+	if got := b.WithDefaults(true).String(); !strings.HasSuffix(got, ",errors<1%") {
+		t.Errorf("a budget bounding goroutines and heap gets only the error default: %q", got)
 	}
 }

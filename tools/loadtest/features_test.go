@@ -426,7 +426,8 @@ func TestSoakLeak(t *testing.T) {
 				if o != Broken || len(rep.Violations) == 0 || rep.Violations[0].Rule != "goroutines growth not significant" {
 					t.Errorf("outcome %v violations %v: the leak was not caught", o, rep.Violations)
 				}
-				if g.Slope < 1800 || g.Slope > 7200 || g.Low > 3600 || g.High < 3600 {
+				// The leak is 3600/h; new keep-alive connections (a goroutine each) may add a little.
+				if g.Slope < 0.8*3600 || g.Slope > 1.5*3600 || g.Low > 1.2*3600 {
 					t.Errorf("slope %.0f/h [%.0f, %.0f], want about 3600/h", g.Slope, g.Low, g.High)
 				}
 			case "clean":

@@ -28,7 +28,7 @@ type mark struct {
 }
 
 type chartSpec struct {
-	ID, Title, XLabel, YLabel string
+	ID, Title, Subtitle, XLabel, YLabel string
 	YFormat                   func(float64) string
 	XFormat                   func(float64) string
 	Series                    []series
@@ -65,7 +65,10 @@ func svgChart(c chartSpec) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" id="chart-%s" data-chart="%s" data-points="%d" viewBox="0 0 %g %g" width="%g" height="%g" xmlns="http://www.w3.org/2000/svg" role="img">`,
 		c.ID, c.ID, n, W, H, W, H)
-	fmt.Fprintf(&b, `<text x="%g" y="18" class="title">%s</text>`, L, html.EscapeString(c.Title))
+	fmt.Fprintf(&b, `<text x="%g" y="14" class="title">%s</text>`, L, html.EscapeString(c.Title))
+	if c.Subtitle != "" {
+		fmt.Fprintf(&b, `<text x="%g" y="26" class="subtitle">%s</text>`, L, html.EscapeString(c.Subtitle))
+	}
 	fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" class="axis"/>`, L, H-B, W-R, H-B)
 	fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" class="axis"/>`, L, T, L, H-B)
 	for i := 0; i <= 4; i++ {
@@ -95,8 +98,10 @@ func svgChart(c chartSpec) template.HTML {
 			fmt.Fprintf(&b, `<circle class="pt" r="2.5" fill="%s" cx="%.1f" cy="%.1f" data-series="%s" data-x="%g" data-y="%g"><title>%s: %s at %s</title></circle>`,
 				color, px(p.X), py(p.Y), html.EscapeString(s.Name), p.X, p.Y, html.EscapeString(s.Name), html.EscapeString(c.YFormat(p.Y)), html.EscapeString(c.XFormat(p.X)))
 		}
-		fmt.Fprintf(&b, `<rect x="%g" y="%d" width="10" height="10" fill="%s"/><text x="%g" y="%d" class="legend">%s</text>`,
-			W-R-150, 8+14*i, color, W-R-136, 17+14*i, html.EscapeString(s.Name))
+		if len(c.Series) > 1 {
+			fmt.Fprintf(&b, `<rect x="%g" y="%d" width="10" height="10" fill="%s"/><text x="%g" y="%d" class="legend">%s</text>`,
+				W-R-110, 4+13*i, color, W-R-96, 13+13*i, html.EscapeString(s.Name))
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -207,15 +212,15 @@ func (r *Report) charts() []template.HTML {
 			if len(xs) == 0 {
 				continue
 			}
-			title := rt.title
+			sub := ""
 			if r.Trends != nil {
 				for _, t := range r.Trends.Series {
 					if t.Metric == rt.id {
-						title += ": " + t.describe()
+						sub = "Theil-Sen trend: " + t.describe()
 					}
 				}
 			}
-			out = append(out, svgChart(chartSpec{ID: rt.id, Title: title, XLabel: "time (s)", YLabel: rt.id, XFormat: fmtSecs, YFormat: rt.format,
+			out = append(out, svgChart(chartSpec{ID: rt.id, Title: rt.title, Subtitle: sub, XLabel: "time (s)", YLabel: rt.id, XFormat: fmtSecs, YFormat: rt.format,
 				Series: []series{{Name: rt.id, Pts: xs}}}))
 		}
 	}
@@ -229,7 +234,7 @@ body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; }
 pre { background: #f6f6f6; padding: 12px; overflow-x: auto; }
 .chart { display: block; margin: 12px 0; border: 1px solid #ddd; background: #fff; }
 .chart .axis { stroke: #444; } .chart .grid { stroke: #eee; }
-.chart .title { font-weight: bold; font-size: 13px; } .chart text { font-size: 11px; fill: #333; }
+.chart .title { font-weight: bold; font-size: 13px; } .chart .subtitle { font-size: 10px; fill: #555; } .chart text { font-size: 11px; fill: #333; }
 .chart .ytick { text-anchor: end; } .chart .xtick, .chart .xlabel, .chart .ylabel { text-anchor: middle; }
 .chart .mark { stroke: #000; stroke-dasharray: 4 3; }
 .verdict-met { color: #2ca02c; } .verdict-broken { color: #d62728; } .verdict-inconclusive { color: #ff7f0e; }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -195,10 +194,7 @@ type plan struct {
 func profilePlan(p Profile) plan {
 	mean := 0.0
 	if d := p.Duration(); d > 0 {
-		mean = p.expected() / math.Ceil(d.Seconds())
-		if p.Duration() < time.Second {
-			mean = p.Rate(0)
-		}
+		mean = p.expected() / d.Seconds()
 	}
 	return plan{next: p.arrivals(), rate: p.Rate, duration: p.Duration(), mean: mean}
 }

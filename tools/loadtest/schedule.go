@@ -133,12 +133,15 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-// expected is the planned number of requests, roughly.
+// expected is the planned number of requests (the integral of the rate, by the midpoint
+// rule over at most 100000 steps).
 func (p *Profile) expected() float64 {
+	d := p.Duration()
+	step := max(10*time.Millisecond, d/100000)
 	var n float64
-	const step = time.Second
-	for t := time.Duration(0); t < p.Duration(); t += step {
-		n += p.Rate(t)
+	for t := time.Duration(0); t < d; t += step {
+		w := min(step, d-t)
+		n += p.Rate(t+w/2) * w.Seconds()
 	}
 	return n
 }
@@ -146,12 +149,14 @@ func (p *Profile) expected() float64 {
 // arrivals returns a generator of arrival offsets following the profile: each call returns
 // the next one, false once the profile is over. Arrival k of a constant process is where the
 // integral of the rate reaches k+1/2 (so a rate r over d sends r*d requests); a Poisson
-// process steps the integral by exponential variates instead.
+// process steps the integral by exponential variates instead. The integral advances by the
+// trapezoid rule in steps of 1ms, longer where the rate is low and steady (up to 1s), never
+// across a stage's or a burst's edge.
 func (p *Profile) arrivals() func() (time.Duration, bool) {
 	end := p.Duration()
-	const dt = time.Millisecond
 	var (
 		t      time.Duration // start of the current step
+		t1     time.Duration // its end
 		lam    float64       // integral of the rate up to t
 		inc    = -1.0        // integral over the current step; < 0: not computed
 		target = 0.5
@@ -166,8 +171,8 @@ func (p *Profile) arrivals() func() (time.Duration, bool) {
 			if t >= end {
 				return 0, false
 			}
-			t1 := min(t+dt, end)
 			if inc < 0 {
+				t1 = min(t+p.step(t), p.nextEdge(t), end)
 				inc = (p.Rate(t) + p.Rate(t1-1)) / 2 * (t1 - t).Seconds()
 			}
 			if lam+inc >= target && inc > 0 {
@@ -183,6 +188,53 @@ func (p *Profile) arrivals() func() (time.Duration, bool) {
 			t, inc = t1, -1
 		}
 	}
+}
+
+// step is the integration step at t: 1ms, or up to 1s where fewer than 0.01 arrivals fall
+// in it and the rate changes by less than half over it.
+func (p *Profile) step(t time.Duration) time.Duration {
+	const fine = time.Millisecond
+	r0 := p.Rate(t)
+	if r0 >= 10 {
+		return fine
+	}
+	dt := time.Second
+	if r0 > 0 {
+		dt = min(dt, time.Duration(0.01/r0*float64(time.Second)))
+	}
+	if p.Sine != nil {
+		dt = min(dt, p.Sine.Period/1000)
+	}
+	for dt > fine {
+		r1 := p.Rate(t + dt)
+		if r1*dt.Seconds() < 0.01 && math.Abs(r1-r0) <= 0.5*max(r0, r1)+1e-9 || r1 == r0 {
+			break
+		}
+		dt /= 2
+	}
+	return max(dt, fine)
+}
+
+// nextEdge is the first stage end or burst edge after t.
+func (p *Profile) nextEdge(t time.Duration) time.Duration {
+	e := time.Duration(math.MaxInt64)
+	var at time.Duration
+	for _, s := range p.Stages {
+		at += s.Duration
+		if at > t {
+			e = min(e, at)
+			break
+		}
+	}
+	for _, b := range p.Bursts {
+		if b.At > t {
+			e = min(e, b.At)
+		}
+		if b.At+b.Duration > t {
+			e = min(e, b.At+b.Duration)
+		}
+	}
+	return e
 }
 
 // schedPacer paces vegeta by a list of arrival offsets, generated as they are needed. It
