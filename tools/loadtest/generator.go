@@ -10,11 +10,14 @@ import (
 
 // Thresholds of the generator's honesty checks.
 const (
-	// lateBy: a request that leaves this much after its planned time left late.
-	lateBy = 25 * time.Millisecond
-	// lateShare: when more than this share of requests left late, the generator could not
-	// keep the schedule, and the service's figures are not the service's alone.
+	// lateBy: a request that leaves this much after its planned time left late. Below it,
+	// lateness is the timer and scheduler jitter of a busy machine.
+	lateBy = 50 * time.Millisecond
+	// lateShare and lateMin: when more than this share of requests, and at least lateMin of
+	// them, left late, the generator could not keep the schedule, and the service's figures
+	// are not the service's alone.
 	lateShare = 0.05
+	lateMin   = 10
 	// cpuSaturated: the generator process used this share of the machine's cores or more.
 	cpuSaturated = 0.9
 )
@@ -58,12 +61,12 @@ func generatorHealth(r *Report, maxInFlight int64, maxWorkers uint64, cpu, wall 
 		g.LateP99 = sortedQuantile(late, 0.99)
 		g.LateMax = late[len(late)-1]
 	}
-	if g.LateShare > lateShare {
+	if g.LateShare > lateShare && n >= lateMin {
 		g.Bound = true
 		g.Reasons = append(g.Reasons, fmt.Sprintf("%s of requests left more than %s after their planned time (p99 %s late, max %s)",
 			fmtPct(g.LateShare), lateBy, fmtDur(g.LateP99), fmtDur(g.LateMax)))
 	}
-	if maxWorkers > 0 && uint64(maxInFlight) >= maxWorkers && g.LateShare > 0.01 {
+	if maxWorkers > 0 && uint64(maxInFlight) >= maxWorkers && g.LateShare > 0.01 && n >= lateMin {
 		g.Bound = true
 		g.Reasons = append(g.Reasons, fmt.Sprintf("workers exhausted: %d requests in flight, the cap (--max-workers %d)", maxInFlight, maxWorkers))
 	}

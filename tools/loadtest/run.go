@@ -475,7 +475,11 @@ func (r *Report) targetReports() {
 	r.Targets = nil
 	for i, t := range r.targets {
 		st := collect(by[i])
-		tr := TargetReport{Name: t.Name, Method: t.Method, URL: t.URL, Requests: st.requests, ErrorRate: st.errorRate()}
+		name := t.Name
+		if name == "" {
+			name = t.Method + " " + t.URL
+		}
+		tr := TargetReport{Name: name, Method: t.Method, URL: t.URL, Requests: st.requests, ErrorRate: st.errorRate()}
 		tr.P50, _ = st.quantile(0.5)
 		tr.P99, _ = st.quantile(0.99)
 		if len(t.Budget) > 0 {

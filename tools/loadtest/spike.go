@@ -36,6 +36,9 @@ type Spike struct {
 	// window's p99 stayed within Threshold.
 	Recovered bool          `json:"recovered"`
 	Recovery  time.Duration `json:"recovery"`
+	// Unmeasured is true when no window fits between the burst and the next one (or the
+	// end of the run): the recovery is unknown, not failed.
+	Unmeasured bool `json:"unmeasured,omitempty"`
 }
 
 // SpikeFigures are the client-side figures of part of a run.
@@ -107,7 +110,7 @@ func (r *Report) analyzeSpikes(bursts []Burst, o SpikeOptions, budget Budget) {
 		}
 		switch {
 		case lastStart < 0:
-			// No window fits before the next burst or the end: recovery unknown.
+			sp.Unmeasured = true
 		case lastBad < 0:
 			sp.Recovered = true
 		case lastBad < lastStart:
@@ -135,6 +138,11 @@ func (l Limit) evalRecovery(r *Report) (verdict, string) {
 	st := verdictMet
 	for i, sp := range r.Spikes {
 		switch {
+		case sp.Unmeasured:
+			if st == verdictMet {
+				st = verdictUndecided
+			}
+			worst = append(worst, fmt.Sprintf("burst %d (at %s): no %s window fits after it to measure the recovery", i+1, sp.At, sp.Window))
 		case !sp.Recovered:
 			st = verdictBroken
 			worst = append(worst, fmt.Sprintf("burst %d (at %s) did not recover within %s before %s", i+1, sp.At, fmtDur(sp.Threshold), nextLabel(i, r)))
@@ -157,7 +165,10 @@ func nextLabel(i int, r *Report) string {
 
 func (sp *Spike) summary() string {
 	rec := "did NOT recover before the next burst or the end of the run"
-	if sp.Recovered {
+	switch {
+	case sp.Unmeasured:
+		rec = fmt.Sprintf("recovery not measured: no %s window fits before the next burst or the end of the run", sp.Window)
+	case sp.Recovered:
 		rec = "recovered in " + fmtDur(sp.Recovery)
 		if sp.Recovery == 0 {
 			rec = "recovered at once"

@@ -199,7 +199,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return usageErr("--%v", err)
 		}
-		budget = append(budget, b...)
+		budget = b // the command line's budget replaces the scenario's
 	}
 	opts := []loadtest.Option{loadtest.WithTimeout(*timeout), loadtest.WithProgress(stderr),
 		loadtest.WithMaxWorkers(*maxWorkers), loadtest.WithSampleInterval(*sampleIvl)}

@@ -136,3 +136,105 @@ func TestLoadJSON(t *testing.T) {
 		t.Error("stray output file")
 	}
 }
+
+// TestLoadNeverFalsePass is the run of issue 19 item 8: a refused port used to report 100%
+// errors, "p99<1s: met", and exit 0.
+func TestLoadNeverFalsePass(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "load", "--target", "http://127.0.0.1:1/", "--rate", "5", "--duration", "2s", "--budget", "p99<1s")
+	if code != exitFail {
+		t.Errorf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	for _, w := range []string{"latency     none: no request was answered (10 failed without a response)",
+		"BROKEN: p99<1s broken: no request answered (10 sent, all failed); errors<1% broken: 100.00% (the default error budget"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout)
+		}
+	}
+}
+
+func TestLoadModes(t *testing.T) {
+	base := loadServers(t)
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	scenario := write("s.yaml", `
+name: smoke
+arrival: poisson
+stages:
+  - {duration: 1s, rate: 40}
+bursts:
+  - {at: 400ms, duration: 200ms, rate: 100}
+spike: {window: 100ms}
+budget: "p99<1s,errors<1%,p99<1s over 500ms"
+targets:
+  - {name: ok, url: /ok, weight: 3}
+  - {name: flaky, url: /flaky, budget: "errors<50%"}
+`)
+	badScenario := write("bad.yaml", "stages: [{duration: 1s, rate: 1}]\ntargets: [{url: /ok, weight: -1}]\n")
+	accessLog := write("access.log", `127.0.0.1 - - [10/Oct/2026:13:55:36 -0700] "GET /ok HTTP/1.1" 200 2
+127.0.0.1 - - [10/Oct/2026:13:55:36 -0700] "-" 400 0
+127.0.0.1 - - [10/Oct/2026:13:55:37 -0700] "GET /ok?x=1 HTTP/1.1" 200 2 "-" "curl/8"
+127.0.0.1 - - [10/Oct/2026:13:55:38 -0700] "GET /flaky HTTP/1.1" 200 2
+127.0.0.1 - - [10/Oct/2026:13:55:38 -0700] "GET /ok HTTP/1.1" 200 2
+`)
+	targets := write("targets.txt", "GET "+base+"/ok\nX-Test: 1\n\nGET "+base+"/ok?b=1\n")
+	html := filepath.Join(dir, "report.html")
+	rampHTML := filepath.Join(dir, "ramp.html")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{"a scenario with weighted targets and a burst", []string{"--scenario", scenario, "--base", base, "--html", html, "--budget", "p99<1s,errors<30%,p99<1s over 500ms"}, exitOK,
+			[]string{"target      ok: ", "target      flaky: ", "spike       burst at 400ms for 200ms at 100 req/s", "window      p99<1s over 500ms: 0 of ",
+				"recovered", "budget      p99<1s,errors<30%,p99<1s over 500ms: met"}, nil},
+		{"a scenario's own budget", []string{"--scenario", scenario, "--base", base}, exitFail, []string{"BROKEN: errors<1% broken: "}, nil},
+		{"a bad scenario names the field", []string{"--scenario", badScenario, "--base", base}, exitUsage, nil, []string{"bad.yaml: targets[0].weight -1"}},
+		{"a scenario sets the rates", []string{"--scenario", scenario, "--rate", "5"}, exitUsage, nil, []string{"--scenario sets the targets and the rates"}},
+		{"an access log replayed 10 times faster", []string{"--replay", accessLog, "--base", base, "--speed", "10", "--budget", "errors<50%"}, exitOK,
+			[]string{"requests    4,", "budget      errors<50%: met"}, []string{"replaying 4 requests (1 lines skipped) at x10"}},
+		{"an access log needs a base", []string{"--replay", accessLog}, exitUsage, nil, []string{"needs --base URL"}},
+		{"vegeta targets at a rate", []string{"--replay", targets, "--rate", "20", "--duration", "500ms"}, exitOK, []string{"requests    10,", "met"}, nil},
+		{"a generator that falls behind is inconclusive", []string{"--target", base + "/serial", "--rate", "100", "--duration", "1s", "--max-workers", "1", "--budget", "p99<5s"}, exitInconclusive,
+			[]string{"THE LOAD GENERATOR WAS THE BOTTLENECK", "workers exhausted: 1 requests in flight", "INCONCLUSIVE: the load generator was the bottleneck"}, nil},
+		{"a window longer than the run is inconclusive", []string{"--target", base + "/ok", "--rate", "20", "--duration", "500ms", "--budget", "p99<1s over 1m"}, exitInconclusive,
+			[]string{"INCONCLUSIVE: p99<1s over 1m0s: the run (500ms) is shorter than the window"}, nil},
+		{"growth limits without /metrics are inconclusive", []string{"--target", base + "/ok", "--rate", "20", "--duration", "500ms", "--budget", "goroutines<10/h"}, exitInconclusive,
+			[]string{"pass the service's /metrics"}, nil},
+		{"poisson arrivals", []string{"--target", base + "/ok", "--rate", "50", "--duration", "1s", "--arrival", "poisson", "--seed", "9"}, exitOK, []string{"budget      errors<1%: met"}, nil},
+		{"a bad arrival", []string{"--target", base + "/ok", "--rate", "5", "--arrival", "uniform"}, exitUsage, nil, []string{`--arrival "uniform"`}},
+		{"a ramp with a picture", []string{"--target", base + "/serial", "--ramp", "20:100:40/500ms", "--budget", "p50<100ms", "--html", rampHTML}, exitOK,
+			[]string{"breaking point: "}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"load"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			for _, w := range tt.stdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	for _, f := range []struct{ path, chart string }{{html, `data-chart="latency"`}, {rampHTML, `data-chart="ramp"`}} {
+		page, err := os.ReadFile(f.path)
+		if err != nil || !strings.Contains(string(page), f.chart) || !strings.Contains(string(page), `id="report-data"`) {
+			t.Errorf("%s: %v, lacks %s", f.path, err, f.chart)
+		}
+	}
+}
