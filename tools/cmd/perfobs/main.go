@@ -30,8 +30,9 @@ func commands() []command {
 		{"generate", "write alert rules, their promtool tests and dashboards for an SLO spec", runGenerate},
 		{"validate", "check an SLO spec and print clear, line-numbered errors", runValidate},
 		{"gate", "compare benchmark results and fail on significant regressions", runGate},
-		{"load", "drive constant-rate HTTP load and check latency and error budgets", runLoad},
+		{"load", "drive HTTP load (rates, ramps, scenarios, spikes, soaks, replay) and check budgets", runLoad},
 		{"canary", "compare a canary with its baseline from Prometheus metrics: pass, fail or inconclusive", runCanary},
+		{"trace", "summarize a flight-recorder snapshot: why the slow request waited", runTrace},
 	}
 }
 
