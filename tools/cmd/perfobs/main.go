@@ -32,6 +32,7 @@ func commands() []command {
 		{"gate", "compare benchmark results and fail on significant regressions", runGate},
 		{"load", "drive HTTP load (rates, ramps, scenarios, spikes, soaks, replay) and check budgets", runLoad},
 		{"canary", "compare a canary with its baseline from Prometheus metrics: pass, fail or inconclusive", runCanary},
+		{"trace", "summarize a flight-recorder snapshot: why the slow request waited", runTrace},
 	}
 }
 
