@@ -5,15 +5,21 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/mux"
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/middleware/chiadapter"
+	"github.com/perfobs/perfobs-go/middleware/echoadapter"
+	"github.com/perfobs/perfobs-go/middleware/ginadapter"
+	"github.com/perfobs/perfobs-go/middleware/muxadapter"
 )
 
-// These tests live in the bench module so that chi and gorilla/mux never enter the SDK's go.mod.
+// These tests live in the bench module so that the routers never enter the SDK's go.mod.
 
 func routeCounts(t *testing.T, reg *prometheus.Registry) map[string]uint64 {
 	t.Helper()
@@ -98,5 +104,62 @@ func TestGorillaMuxRoutes(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s: %d, want %d (all: %v)", k, got[k], v, got)
 		}
+	}
+}
+
+// The router adapters' overhead: each router, with one parameterised route, bare and with its
+// adapter, over the same request and writer. The adapter's overhead is its time minus Bare's.
+func BenchmarkRouters(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	ok := func(w http.ResponseWriter, r *http.Request) { w.Write(hello) }
+	ginEngine := func(use ...gin.HandlerFunc) http.Handler {
+		e := gin.New()
+		e.Use(use...)
+		e.GET("/users/:id", func(c *gin.Context) { c.Writer.Write(hello) })
+		return e
+	}
+	echoServer := func(use ...echo.MiddlewareFunc) http.Handler {
+		e := echo.New()
+		e.Use(use...)
+		e.GET("/users/:id", func(c echo.Context) error { _, err := c.Response().Write(hello); return err })
+		return e
+	}
+	chiRouter := func(use ...func(http.Handler) http.Handler) http.Handler {
+		r := chi.NewRouter()
+		r.Use(use...)
+		r.Get("/users/{id}", ok)
+		return r
+	}
+	muxRouter := func() *mux.Router {
+		r := mux.NewRouter()
+		r.HandleFunc("/users/{id}", ok).Methods("GET")
+		return r
+	}
+	opts := func() middleware.Option { return middleware.WithRegisterer(prometheus.NewRegistry()) }
+	// echo asks every middleware for a handler on every request; the fair bare case has one
+	// middleware that only calls next.
+	passThrough := func(next echo.HandlerFunc) echo.HandlerFunc { return func(c echo.Context) error { return next(c) } }
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"Gin/Bare", ginEngine()},
+		{"Gin/Adapter", ginEngine(ginadapter.Middleware(opts()))},
+		{"Echo/Bare", echoServer(passThrough)},
+		{"Echo/Adapter", echoServer(echoadapter.Middleware(opts()))},
+		{"Chi/Bare", chiRouter()},
+		{"Chi/Adapter", chiRouter(chiadapter.Middleware(opts()))},
+		{"Mux/Bare", muxRouter()},
+		{"Mux/Adapter", muxadapter.Middleware(opts())(muxRouter())},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			r := httptest.NewRequest("GET", "/users/42", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				c.h.ServeHTTP(w, r)
+			}
+		})
 	}
 }
