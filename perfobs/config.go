@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/perfobs/perfobs-go/alerts"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/perfobs/internal/otlpenv"
 )
@@ -33,7 +34,8 @@ type Config struct {
 	LookupEnv func(key string) (string, bool)
 
 	// Middleware are extra options for HTTP, Transport and MiddlewareOptions (buckets, route
-	// functions, skipped paths...). The registerer and logger are the Observer's.
+	// functions, skipped paths...); each is ignored where it does not apply. The registerer and
+	// logger are the Observer's.
 	Middleware []middleware.Option
 	// DisableRuntimeMetrics leaves out the Go runtime, process and target_info collectors.
 	DisableRuntimeMetrics bool
@@ -51,6 +53,10 @@ type Config struct {
 	Tracing TracingConfig
 	// OTLPMetrics configures pushing the metrics over OTLP: see OTLPMetricsConfig.
 	OTLPMetrics OTLPMetricsConfig
+	// SLOs, when set, add an SLO panel to DebugHandler's status page: per objective, the error
+	// budget left since start and the burn rate over the last minute, 10 minutes and hour. Load
+	// the model from a spec with alerts.Load (or alerts.DefaultModel).
+	SLOs *alerts.Model
 }
 
 // resolved is a Config with the environment and defaults applied.

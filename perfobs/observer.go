@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/perfobs/perfobs-go/internal/instrument"
 	tracinglink "github.com/perfobs/perfobs-go/internal/tracing"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/perfobs/internal/profiling"
+	"github.com/perfobs/perfobs-go/perfobs/internal/status"
 	"github.com/perfobs/perfobs-go/runtimemetrics"
 )
 
@@ -29,6 +32,11 @@ type Observer struct {
 	profiler *profiling.Profiler // nil when profiling is off
 	tracing  *tracing            // nil when tracing is off
 	push     *metricsPush        // nil when the OTLP metrics push is off
+
+	started   time.Time // when Start built the registry: "since start" on the status page
+	debugOnce sync.Once
+	debug     http.Handler
+	status    *status.Handler // nil until DebugHandler is first called
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
@@ -46,7 +54,7 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("perfobs.Start: %w", err)
 	}
-	o := &Observer{cfg: rc, reg: prometheus.NewRegistry(), shutdownDone: make(chan struct{})}
+	o := &Observer{cfg: rc, reg: prometheus.NewRegistry(), started: time.Now(), shutdownDone: make(chan struct{})}
 	// fail stops what already started; Start returns its error.
 	fail := func(err error) (*Observer, error) {
 		o.Shutdown(ctx)
@@ -75,6 +83,8 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		}
 	}
 	o.mwOpts = append(o.mwOpts, rc.Middleware...)
+	// The facade's options go to HTTP and gRPC alike: each is ignored where it does not apply.
+	o.mwOpts = instrument.Lenient(o.mwOpts)
 	if o.rec, err = middleware.New(o.mwOpts...); err != nil {
 		return fail(fmt.Errorf("Config.Middleware: %w", err))
 	}
@@ -113,13 +123,17 @@ func (o *Observer) Gatherer() prometheus.Gatherer { return o.reg }
 func (o *Observer) MetricsHandler() http.Handler { return o.metrics }
 
 // HTTP wraps next with the RED middleware (see package middleware).
-func (o *Observer) HTTP(next http.Handler) http.Handler { return o.rec.Handler(next) }
+func (o *Observer) HTTP(next http.Handler) http.Handler { return middleware.HTTP(next, o.rec) }
 
 // Transport wraps base (http.DefaultTransport when nil) with client-side RED metrics.
-func (o *Observer) Transport(base http.RoundTripper) http.RoundTripper { return o.rec.Transport(base) }
+func (o *Observer) Transport(base http.RoundTripper) http.RoundTripper {
+	return middleware.Transport(base, o.rec)
+}
 
 // MiddlewareOptions returns the options that record into this Observer, for the gRPC
-// interceptors of package grpcmw (or another middleware.New).
+// interceptors of package grpcmw (or another middleware.New). Unlike options made with the
+// middleware's With* functions, each is ignored where it does not apply (Config.Middleware's
+// WithSkipPaths by grpcmw, for example) instead of refused.
 func (o *Observer) MiddlewareOptions() []middleware.Option {
 	return append([]middleware.Option(nil), o.mwOpts...)
 }
@@ -148,6 +162,7 @@ func (o *Observer) Shutdown(ctx context.Context) error {
 	o.shutdownOnce.Do(func() {
 		go func() {
 			defer close(o.shutdownDone)
+			o.closeDebug()
 			var errs []error
 			// Spans and the last metrics first: the profiler's last upload may take the longest.
 			if err := o.tracing.shutdown(ctx); err != nil {

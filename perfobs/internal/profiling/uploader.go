@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grafana/pyroscope-go/upstream"
@@ -37,6 +38,13 @@ type uploader struct {
 	// registers it. queueFull, uploadError and shutdown are its children.
 	dropped                          *prometheus.CounterVec
 	queueFull, uploadError, shutdown prometheus.Counter
+
+	// What the status page shows.
+	uploads    atomic.Uint64
+	lastUpload atomic.Int64 // unix nanoseconds of the last successful upload; 0: none
+	errMu      sync.Mutex
+	lastErr    string
+	lastErrAt  time.Time
 }
 
 func newUploader(base *url.URL, cfg Config, log *logger) *uploader {
@@ -105,7 +113,13 @@ func (u *uploader) work() {
 			}
 			u.uploadError.Inc()
 			u.log.error("upload", err)
+			u.errMu.Lock()
+			u.lastErr, u.lastErrAt = err.Error(), time.Now()
+			u.errMu.Unlock()
+			continue
 		}
+		u.uploads.Add(1)
+		u.lastUpload.Store(time.Now().UnixNano())
 	}
 }
 

@@ -1,0 +1,236 @@
+// Package statuspage tests perfobs's status page in a real browser: headless Chromium, driven
+// with chromedp, loads /debug/perfobs/ after a known load and the test reads the numbers it
+// rendered.
+package statuspage
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/perfobs/perfobs-go/leaktest"
+	"github.com/perfobs/perfobs-go/middleware"
+	"github.com/perfobs/perfobs-go/perfobs"
+)
+
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
+
+const (
+	chromiumPath = "/usr/bin/chromium"
+	evilRoute    = `<img src=x onerror=alert(1)>`
+)
+
+// service is the instrumented service of the test and the private listener of its
+// DebugHandler.
+func service(t *testing.T) (svc, debug *httptest.Server) {
+	t.Helper()
+	obs, err := perfobs.Start(context.Background(), perfobs.Config{Service: "checkout", Version: "1.4.2",
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { obs.Shutdown(context.Background()) })
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("fail") != "" {
+			http.Error(w, "payment backend down", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	mux.HandleFunc("GET /legacy/", func(w http.ResponseWriter, r *http.Request) {
+		middleware.SetRoute(w, evilRoute) // a route name nobody should trust
+		w.Write([]byte("ok"))
+	})
+	svc = httptest.NewServer(obs.HTTP(mux))
+	t.Cleanup(svc.Close)
+	debug = httptest.NewServer(obs.DebugHandler())
+	t.Cleanup(debug.Close)
+	return svc, debug
+}
+
+// load sends the known load: 40 user lookups, 10 orders of which 4 fail, 3 legacy pages.
+func load(t *testing.T, base string) {
+	t.Helper()
+	send := func(method, path string) {
+		req, _ := http.NewRequest(method, base+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for i := range 40 {
+		send("GET", fmt.Sprintf("/users/%d", i))
+	}
+	for i := range 10 {
+		if i%5 < 2 {
+			send("POST", "/orders?fail=1")
+		} else {
+			send("POST", "/orders")
+		}
+	}
+	for i := range 3 {
+		send("GET", fmt.Sprintf("/legacy/%d", i))
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+// browser starts headless Chromium with a profile of its own and nothing that phones home.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("%s: %v: install Chromium with scripts/install-tools (Debian package chromium)", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.WindowSize(1400, 2000),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc() // waits for the browser to exit
+	})
+	return ctx
+}
+
+// run runs one action and fails the test on its error.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// row is one RED row as the browser rendered it.
+type row struct {
+	Kind, Name, Window       string
+	Requests, Errors, ErrPct string
+	P50, P99                 string
+}
+
+const readRows = `Array.from(document.querySelectorAll('tr.red')).map(tr => ({
+	Kind: tr.dataset.kind, Name: tr.dataset.name, Window: tr.dataset.window,
+	Requests: tr.querySelector('td.requests').textContent,
+	Errors: tr.querySelector('td.errors').textContent,
+	ErrPct: tr.querySelector('td.error-pct').textContent,
+	P50: tr.querySelector('td.p50').textContent,
+	P99: tr.querySelector('td.p99').textContent,
+}))`
+
+// TestStatusPageInChromium loads the page after a known load and checks what the browser shows:
+// the counts and error shares per window, a hostile route as plain text, no console error, no
+// dialog; the screenshot is kept as the test's artifact (go test -artifacts).
+func TestStatusPageInChromium(t *testing.T) {
+	leaktest.Check(t)
+	svc, debug := service(t)
+	load(t, svc.URL)
+	ctx := browser(t)
+
+	// Subscribe to the console before the page loads, and read it in the background.
+	consoleCtx, stopConsole := context.WithCancel(ctx)
+	messages := chromedp.Console(consoleCtx)
+	var problems []string
+	consoleDone := make(chan struct{})
+	go func() {
+		defer close(consoleDone)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning || m.IsException() {
+				problems = append(problems, fmt.Sprintf("%s (%s %s)", m, m.Source, m.URL))
+			}
+		}
+	}()
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(debug.URL+"/debug/perfobs/"), chromedp.WaitVisible(chromedp.ID("service"))); err != nil {
+		t.Fatal(err)
+	}
+	title := run(t, ctx, chromedp.Title())
+	rows := run(t, ctx, chromedp.Evaluate[[]row](readRows))
+	imgs := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('img, script').length`))
+	names := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('td.name[rowspan]')).map(td => td.textContent)`))
+	css := run(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).fontFamily`))
+	run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('details').forEach(d => d.open = true), 0`)) // histograms in the screenshot
+	shot := run(t, ctx, chromedp.FullScreenshot(100))
+	time.Sleep(300 * time.Millisecond) // late console messages
+	stopConsole()
+	<-consoleDone
+
+	shotPath := filepath.Join(t.ArtifactDir(), "statuspage.png")
+	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot (%d bytes): %s", len(shot), shotPath)
+
+	if !strings.HasPrefix(title, "checkout") {
+		t.Errorf("title %q", title)
+	}
+	if !strings.Contains(css, "system-ui") {
+		t.Errorf("the stylesheet did not apply (font-family %q): blocked by the page's CSP?", css)
+	}
+	got := map[string]row{}
+	for _, r := range rows {
+		got[r.Name+" "+r.Window] = r
+	}
+	for _, w := range []string{"1m", "10m", "1h", "start"} { // the process is younger than every window
+		for _, want := range []row{
+			{Kind: "http", Name: "GET /users/{id}", Window: w, Requests: "40", Errors: "0", ErrPct: "0.0 %"},
+			{Kind: "http", Name: "POST /orders", Window: w, Requests: "10", Errors: "4", ErrPct: "40.0 %"},
+			{Kind: "http", Name: "GET " + evilRoute, Window: w, Requests: "3", Errors: "0", ErrPct: "0.0 %"},
+		} {
+			r, ok := got[want.Name+" "+w]
+			if !ok {
+				t.Errorf("no row %q window %s among %d rows", want.Name, w, len(rows))
+				continue
+			}
+			if r.Kind != want.Kind || r.Requests != want.Requests || r.Errors != want.Errors || r.ErrPct != want.ErrPct {
+				t.Errorf("%s %s: rendered %+v, want %d requests, %s errors (%s)", want.Name, w, r, 0, want.Errors, want.ErrPct)
+			}
+			if r.P50 == "—" || r.P99 == "—" {
+				t.Errorf("%s %s: no latency quantiles rendered: %+v", want.Name, w, r)
+			}
+		}
+	}
+	if len(rows) != 3*4 {
+		t.Errorf("%d rendered RED rows, want 12 (3 routes x 4 windows)", len(rows))
+	}
+	if imgs != 0 {
+		t.Errorf("the page holds %d img or script elements: a label became markup", imgs)
+	}
+	found := false
+	for _, n := range names {
+		found = found || n == "GET "+evilRoute
+	}
+	if !found {
+		t.Errorf("route %q is not rendered as text; routes shown: %q", evilRoute, names)
+	}
+	if len(problems) > 0 {
+		t.Errorf("the browser reported:\n%s", strings.Join(problems, "\n"))
+	}
+}
