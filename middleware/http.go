@@ -123,7 +123,7 @@ func (h *handler) route(c *core, r *http.Request) string {
 	if c.route != "" {
 		return c.route
 	}
-	if route := RouteFromPattern(r.Pattern); route != "" {
+	if route := c.patternRoute(r.Pattern); route != "" {
 		return route
 	}
 	cfg := h.rec.cfg

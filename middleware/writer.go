@@ -47,27 +47,40 @@ type core struct {
 	route       string
 	shard       int
 	body        countingBody
-	// The last duration series this core recorded, kept across requests (the core is pooled
-	// per P): a service's hot route finds its series without a map lookup.
-	lastKey  serverKey
-	lastHist *recorder.Histogram
-	task     flightTask // the request's runtime/trace task; nil without WithFlightRecorder
+	last        coreCache  // kept across requests (the core is pooled per P)
+	task        flightTask // the request's runtime/trace task; nil without WithFlightRecorder
 }
 
 func (c *core) reset(w http.ResponseWriter) {
-	*c = core{w: w, shard: c.shard, lastKey: c.lastKey, lastHist: c.lastHist}
+	*c = core{w: w, shard: c.shard, last: c.last}
+}
+
+// coreCache is what a core remembers of its last request, so that a service's hot route finds
+// its route and series without a map lookup or a pattern scan. Series are never removed and
+// patterns never change, so it stays valid.
+type coreCache struct {
+	key            serverKey
+	hist           *recorder.Histogram
+	pattern, route string
+}
+
+// patternRoute is RouteFromPattern(pattern), remembered for the next request on this core.
+func (c *core) patternRoute(pattern string) string {
+	if pattern != c.last.pattern {
+		c.last.pattern, c.last.route = pattern, RouteFromPattern(pattern)
+	}
+	return c.last.route
 }
 
 // durationSeries returns vec's series for key, or nil when it does not exist yet; a series found
-// is remembered for the next request on this core. Series are never removed, so the cache stays
-// valid.
+// is remembered for the next request on this core.
 func (c *core) durationSeries(vec *recorder.HistogramVec[serverKey], key serverKey) *recorder.Histogram {
-	if c.lastHist != nil && c.lastKey == key {
-		return c.lastHist
+	if c.last.hist != nil && c.last.key == key {
+		return c.last.hist
 	}
 	h := vec.Get(key)
 	if h != nil {
-		c.lastKey, c.lastHist = key, h
+		c.last.key, c.last.hist = key, h
 	}
 	return h
 }
