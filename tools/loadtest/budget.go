@@ -2,9 +2,9 @@ package loadtest
 
 import (
 	"errors"
-	"slices"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

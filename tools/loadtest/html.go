@@ -29,10 +29,10 @@ type mark struct {
 
 type chartSpec struct {
 	ID, Title, Subtitle, XLabel, YLabel string
-	YFormat                   func(float64) string
-	XFormat                   func(float64) string
-	Series                    []series
-	Marks                     []mark
+	YFormat                             func(float64) string
+	XFormat                             func(float64) string
+	Series                              []series
+	Marks                               []mark
 }
 
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"}
