@@ -193,6 +193,13 @@ func TestCanaryEndToEnd(t *testing.T) {
 				t.Errorf("HTML lacks %q", want)
 			}
 		}
+		charts := 0
+		for _, f := range rep.Failing() {
+			if f.Metric == "latency" {
+				charts++
+			}
+		}
+		checkHTMLInBrowser(t, html, charts)
 	})
 
 	t.Run("gRPC errors 0.1% to 2% fail naming the method", func(t *testing.T) {
