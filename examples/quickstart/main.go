@@ -3,11 +3,14 @@
 //
 //	go run ./examples/quickstart
 //
-// It listens on 127.0.0.1:8080 (-addr) with a few realistic routes and on 127.0.0.1:9090
-// (-grpc-addr) with gRPC's test service, serves /metrics for
-// Prometheus, sends itself a steady load (-load=false turns it off) and prints, every -every,
-// the request rate, error percentage and p50/p95/p99 latency per route and gRPC method. Ctrl-C shuts it down
-// cleanly; -duration stops it after a while.
+// It listens on 127.0.0.1:8080 (-addr) with a few realistic routes and on 127.0.0.1:18090
+// (-grpc-addr) with gRPC's test service, serves /metrics for Prometheus, sends itself a steady
+// load (-load=false turns it off) and prints, every -every, the request rate, error percentage
+// and p50/p95/p99 latency per route and gRPC method. Its status page, pprof and the JSON API
+// (Observer.DebugHandler) are on a private listener of their own, 127.0.0.1:18091 (-debug-addr),
+// whose URL it prints. None of its ports is a common tool's default (Prometheus has 9090,
+// Pushgateway 9091, Alertmanager 9093). Ctrl-C shuts it down cleanly; -duration stops it after
+// a while.
 package main
 
 import (
@@ -31,18 +34,20 @@ import (
 )
 
 type options struct {
-	addr     string
-	grpcAddr string
-	load     bool
-	rate     int
-	every    time.Duration
-	duration time.Duration
+	addr      string
+	grpcAddr  string
+	debugAddr string
+	load      bool
+	rate      int
+	every     time.Duration
+	duration  time.Duration
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "HTTP listen address")
-	flag.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:9090", "gRPC listen address")
+	flag.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:18090", "gRPC listen address")
+	flag.StringVar(&o.debugAddr, "debug-addr", "127.0.0.1:18091", "private listen address of the status page and pprof (keep it off public networks)")
 	flag.BoolVar(&o.load, "load", true, "drive built-in load against the service")
 	flag.IntVar(&o.rate, "rate", 200, "built-in load, requests per second")
 	flag.DurationVar(&o.every, "every", 5*time.Second, "how often to print the summary")
@@ -82,6 +87,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(out, "quickstart: serving on %s (metrics at %s/metrics)\n", base, base)
 
+	// The status page and pprof go on a listener of their own, never on the service's mux.
+	debugLn, err := net.Listen("tcp", o.debugAddr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	debugSrv := &http.Server{Handler: obs.DebugHandler(), ReadHeaderTimeout: 5 * time.Second}
+	debugErr := make(chan error, 1)
+	go func() { debugErr <- debugSrv.Serve(debugLn) }()
+	defer debugSrv.Close() // the normal path below shuts it down first
+	fmt.Fprintf(out, "quickstart: status page at http://%s/debug/perfobs/ (private listener; pprof under /debug/pprof/)\n", debugLn.Addr())
+
 	var wg sync.WaitGroup
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
@@ -107,6 +124,8 @@ loop:
 			break loop
 		case err := <-serveErr:
 			return err
+		case err := <-debugErr:
+			return err
 		case <-tick.C:
 			if err := sum.print(out); err != nil {
 				return err
@@ -119,6 +138,12 @@ loop:
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
+		return err
+	}
+	if err := debugSrv.Shutdown(shutCtx); err != nil {
+		return err
+	}
+	if err := <-debugErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -31,12 +33,12 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // port and checks that the summary shows every route with plausible figures, then a clean stop.
 func TestQuickstartRunsAndSummarises(t *testing.T) {
 	var out syncBuffer
-	err := run(context.Background(), options{addr: "127.0.0.1:0", grpcAddr: "127.0.0.1:0", load: true, rate: 300, every: time.Second, duration: 3500 * time.Millisecond}, &out)
+	err := run(context.Background(), options{addr: "127.0.0.1:0", grpcAddr: "127.0.0.1:0", debugAddr: "127.0.0.1:0", load: true, rate: 300, every: time.Second, duration: 3500 * time.Millisecond}, &out)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"HTTP GET /users/{id}", "HTTP POST /orders", "HTTP GET /checkout", "gRPC grpc.testing.TestService/UnaryCall", "gRPC grpc.testing.TestService/StreamingOutputCall", "req/s", "p99 ms", "stopped cleanly"} {
+	for _, want := range []string{"HTTP GET /users/{id}", "HTTP POST /orders", "HTTP GET /checkout", "gRPC grpc.testing.TestService/UnaryCall", "gRPC grpc.testing.TestService/StreamingOutputCall", "req/s", "p99 ms", "/debug/perfobs/ (private listener", "stopped cleanly"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -61,4 +63,48 @@ func TestQuantileInterpolatesLikePrometheus(t *testing.T) {
 	if !math.IsNaN(quantile(0.5, hist{bounds: []float64{1}, counts: []uint64{0, 0}})) {
 		t.Error("empty histogram must give NaN")
 	}
+}
+
+// TestQuickstartServesItsStatusPage: the URL the quickstart prints serves the status page, with
+// the routes of its load, on the private listener only.
+func TestQuickstartServesItsStatusPage(t *testing.T) {
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, options{addr: "127.0.0.1:0", grpcAddr: "127.0.0.1:0", debugAddr: "127.0.0.1:0", load: true, rate: 100, every: time.Hour}, &out)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	url := ""
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, rest, ok := strings.Cut(out.String(), "status page at "); ok {
+			url, _, _ = strings.Cut(rest, " ")
+		}
+	}
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.HasSuffix(url, "/debug/perfobs/") {
+		t.Fatalf("no status page URL printed:\n%s", out.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	defer client.CloseIdleConnections()
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", url, resp.StatusCode)
+		}
+		if body = string(b); strings.Contains(body, "GET /users/{id}") && strings.Contains(body, "grpc.testing.TestService/UnaryCall") {
+			return
+		}
+	}
+	t.Fatalf("the status page does not show the load's HTTP route and gRPC method:\n%.2000s", body)
 }
