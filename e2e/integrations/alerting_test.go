@@ -13,12 +13,14 @@ import (
 )
 
 // alertingSpec has two SLOs on one service: /orders fails one request in 10 (a burn rate of 100
-// for 99.9%: page), /items/{id} one in 220 (a burn rate of 4.5: over the ticket factors 3 and 1,
-// under the page factors 6 and 14.4: a ticket and never a page).
+// for 99.9%: page), /items/{id} one in 400 (a burn rate of 2.5: over the 3d/6h ticket factor 1,
+// far under the page factors 6 and 14.4: a ticket and never a page). min_requests 1000 keeps
+// every alert quiet until its window holds a thousand requests, where one error more or less
+// moves the burn rate by 0.4 at most (on a few hundred requests it would page: measured).
 const alertingSpec = `version: 1
 service: shop
 match: {job: shop}
-min_requests: 10
+min_requests: 1000
 runbook_url: https://runbooks.example.com/{service}/{slo}
 dashboard_url: https://grafana.example.com/d/perfobs-slo?var-service={service}&var-slo={slo}
 runtime: {disabled: true}
@@ -63,8 +65,8 @@ func exampleAlertmanagerConfig(t *testing.T, hook *promtest.Webhook) string {
 func TestAlertingThroughAlertmanager(t *testing.T) {
 	t.Parallel()
 	rules := writeRules(t, "alerting.yaml", alertingSpec)
-	svc := startShop(t, shopConfig{itemsFailEvery: 220, ordersFailEvery: 10})
-	svc.load(t, 2*time.Millisecond, "GET /items/1", "POST /orders", "GET /items/2")
+	svc := startShop(t, shopConfig{itemsFailEvery: 400, ordersFailEvery: 10})
+	svc.load(t, time.Millisecond, "GET /items/1", "POST /orders", "GET /items/2")
 
 	for _, v := range promtest.Versions() {
 		t.Run(v.String(), func(t *testing.T) {
