@@ -53,6 +53,10 @@ type Config struct {
 	Tracing TracingConfig
 	// OTLPMetrics configures pushing the metrics over OTLP: see OTLPMetricsConfig.
 	OTLPMetrics OTLPMetricsConfig
+	// FlightRecorder keeps the last seconds of execution trace and snapshots it when a request
+	// breaks its latency budget: see FlightRecorderConfig. Zero Budget: off.
+	FlightRecorder FlightRecorderConfig
+
 	// SLOs, when set, add an SLO panel to DebugHandler's status page: per objective, the error
 	// budget left since start and the burn rate over the last minute, 10 minutes and hour. Load
 	// the model from a spec with alerts.Load (or alerts.DefaultModel).

@@ -32,6 +32,7 @@ type Observer struct {
 	profiler *profiling.Profiler // nil when profiling is off
 	tracing  *tracing            // nil when tracing is off
 	push     *metricsPush        // nil when the OTLP metrics push is off
+	flight   *flightState        // nil when flight recording is off
 
 	started   time.Time // when Start built the registry: "since start" on the status page
 	debugOnce sync.Once
@@ -81,6 +82,9 @@ func Start(ctx context.Context, cfg Config) (*Observer, error) {
 		if rc.Tracing.Propagator != nil {
 			o.mwOpts = append(o.mwOpts, middleware.WithPropagator(rc.Tracing.Propagator))
 		}
+	}
+	if err := o.startFlightRecorder(); err != nil {
+		return fail(fmt.Errorf("Config.FlightRecorder: %w", err))
 	}
 	o.mwOpts = append(o.mwOpts, rc.Middleware...)
 	// The facade's options go to HTTP and gRPC alike: each is ignored where it does not apply.
@@ -170,6 +174,9 @@ func (o *Observer) Shutdown(ctx context.Context) error {
 			}
 			if err := o.push.shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("OTLP metrics: %w", err))
+			}
+			if err := o.flight.shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("flight recorder: %w", err))
 			}
 			if err := o.profiler.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("profiling: %w", err))
