@@ -1,9 +1,13 @@
 package recorder_test
 
 import (
+	"runtime"
+	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/perfobs/perfobs-go/internal/recorder"
 )
@@ -95,4 +99,61 @@ func BenchmarkColdSeries(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		v.Observe(hs[i%len(hs)], 0, int64(i%20_000_000))
 	}
+}
+
+// BenchmarkHotSeriesRatio is BenchmarkHotSeries as one interleaved run, for a noisy machine:
+// each iteration is a round in which GOMAXPROCS goroutines make hotRound observations each on
+// one series, first (or second: the order alternates) through the striped recorder, then
+// through the fully sharded copy. It reports the median time per observation of each
+// (striped-ns, sharded-ns, per goroutine) and the ratio of the medians; the striped series is
+// warmed (grown) before the first round. ns/op is the time of a whole round.
+//
+//	go test -run '^$' -bench HotSeriesRatio -cpu 1,2 -benchtime 40x ./internal/recorder
+func BenchmarkHotSeriesRatio(b *testing.B) {
+	const hotRound = 200_000
+	v, _ := recorder.NewHistogramVec[key]("b", "h", []string{"r"}, recorder.Shape{Bounds: bounds, Scale: 1e-9})
+	h := v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
+	s := newShardedSeries(bounds)
+	var picker recorder.ShardPicker
+	impls := []func(shard int, x int64){
+		func(shard int, x int64) { v.Observe(h, shard, x) },
+		s.observe,
+	}
+	run := func(observe func(int, int64)) float64 {
+		procs := runtime.GOMAXPROCS(0)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tok := picker.Get()
+				defer picker.Put(tok)
+				for i := int64(0); i < hotRound; i++ {
+					observe(tok.Shard, i%20_000_000)
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(time.Since(start).Nanoseconds()) / hotRound
+	}
+	run(impls[0]) // let the striped series grow
+	perOp := [2][]float64{}
+	round := 0
+	for b.Loop() {
+		for k := range impls {
+			i := (k + round) % 2
+			perOp[i] = append(perOp[i], run(impls[i]))
+		}
+		round++
+	}
+	med := func(x []float64) float64 {
+		x = slices.Clone(x)
+		slices.Sort(x)
+		return x[len(x)/2]
+	}
+	b.ReportMetric(med(perOp[0]), "striped-ns")
+	b.ReportMetric(med(perOp[1]), "sharded-ns")
+	b.ReportMetric(med(perOp[0])/med(perOp[1]), "ratio")
+	b.ReportMetric(float64(h.Stripes()), "stripes")
 }
