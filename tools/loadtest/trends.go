@@ -12,6 +12,9 @@ import (
 	"github.com/perfobs/perfobs-go/catalog"
 )
 
+// netGoroutines names the series of goroutines less open file descriptors.
+const netGoroutines = "goroutines-fds"
+
 // minTrendSamples is the fewest samples a trend is decided on: fewer is inconclusive.
 const minTrendSamples = 8
 
@@ -132,6 +135,20 @@ func (r *Report) fitTrends(interval time.Duration, failed int) *Trends {
 		}
 		tr.Series = append(tr.Series, fit(s.metric, source, s.unit, xs, ys))
 	}
+	// Goroutines net of open file descriptors: a connection is a descriptor and a goroutine of
+	// an HTTP server, so this series stays flat when the generator opens more connections and
+	// grows when goroutines leak.
+	{
+		var xs, ys []float64
+		for _, p := range pts {
+			if !math.IsNaN(p.Goroutines) && !math.IsNaN(p.FDs) {
+				xs, ys = append(xs, p.T.Hours()), append(ys, p.Goroutines-p.FDs)
+			}
+		}
+		if len(xs) > 0 {
+			tr.Series = append(tr.Series, fit(netGoroutines, catalog.GoGoroutines+" - process_open_fds", "goroutines", xs, ys))
+		}
+	}
 	// p99 drift: the client's p99 between consecutive scrapes (answered requests).
 	var xs, ys []float64
 	for i, p := range pts {
@@ -214,12 +231,7 @@ func (l Limit) evalTrend(r *Report) (verdict, string) {
 	if r.Trends == nil {
 		return verdictUndecided, "no trend: pass the service's /metrics (--metrics URL) to check growth"
 	}
-	var t *Trend
-	for i := range r.Trends.Series {
-		if r.Trends.Series[i].Metric == l.Metric {
-			t = &r.Trends.Series[i]
-		}
-	}
+	t := r.Trends.find(l.Metric)
 	if t == nil {
 		return verdictUndecided, fmt.Sprintf("the service's /metrics has no %s series", l.Metric)
 	}
@@ -230,11 +242,17 @@ func (l Limit) evalTrend(r *Report) (verdict, string) {
 	if l.auto {
 		// Significant (the interval is above zero) and material: the least growth the
 		// interval allows, over the run, is at least autoFloor.
-		floor := autoFloor(t)
-		if t.Low > 0 && t.Low*t.Span >= floor {
-			return verdictBroken, got + ": a significant upward trend"
+		grows := func(t *Trend) bool { return t.Low > 0 && t.Low*t.Span >= autoFloor(t) }
+		if !grows(t) {
+			return verdictMet, got
 		}
-		return verdictMet, got
+		if l.Metric == "goroutines" {
+			// New connections add goroutines too: the growth must remain net of them.
+			if net := r.Trends.find(netGoroutines); net != nil && !grows(net) {
+				return verdictMet, got + "; net of open fds " + net.describe() + ": new connections, not a leak"
+			}
+		}
+		return verdictBroken, got + ": a significant upward trend"
 	}
 	switch {
 	case t.Low > l.Value:
@@ -252,6 +270,15 @@ func autoFloor(t *Trend) float64 {
 		return max(1<<20, 0.05*t.Median)
 	}
 	return 2
+}
+
+func (tr *Trends) find(metric string) *Trend {
+	for i := range tr.Series {
+		if tr.Series[i].Metric == metric {
+			return &tr.Series[i]
+		}
+	}
+	return nil
 }
 
 // describe prints a trend with its unit and interval.
