@@ -172,3 +172,17 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 	}
 	return newOption("WithPropagator", everywhere, func(c *instrument.Config) { c.Propagator = p })
 }
+
+// WithClassicNames writes the series that promhttp's instrumentation and go-grpc-middleware's
+// Prometheus provider write, so that dashboards and alerts built on them keep working:
+// http_requests_total and http_request_duration_seconds labelled by code, handler (the route
+// template) and method (lower case), http_requests_in_flight, and grpc_server_handled_total,
+// grpc_server_started_total and grpc_server_handling_seconds (grpc_client_* for clients) labelled
+// by grpc_type, grpc_service, grpc_method (and grpc_code). The duration buckets default to
+// client_golang's (prometheus.DefBuckets). Recording costs the same as in the default mode; the
+// series are renamed and merged when scraped, without exemplars. The names are in package
+// catalog (Classic*); docs/migration.md compares them. It does not combine with
+// WithNativeHistograms. Everywhere.
+func WithClassicNames() Option {
+	return newOption("WithClassicNames", everywhere, func(c *instrument.Config) { c.Classic = true })
+}

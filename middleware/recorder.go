@@ -195,8 +195,15 @@ func newServerMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec) (
 	m.active = recorder.NewGaugeArray(catalog.HTTPServerActive, "Number of HTTP server requests in flight.",
 		[]string{catalog.LabelMethod, catalog.LabelScheme}, active)
 
-	got, err := instrument.RegisterOrReuse(cfg.Registerer, m)
-	if err != nil {
+	var got *serverMetrics
+	if cfg.Classic {
+		// The same series, exposed under promhttp's names: see classic.go.
+		c, err := instrument.RegisterOrReuse(cfg.Registerer, newClassicServer(m))
+		if err != nil {
+			return nil, fmt.Errorf("registering HTTP server metrics (WithClassicNames): %w", err)
+		}
+		got = c.m
+	} else if got, err = instrument.RegisterOrReuse(cfg.Registerer, m); err != nil {
 		return nil, fmt.Errorf("registering HTTP server metrics: %w", err)
 	}
 	if got != m {

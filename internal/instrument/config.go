@@ -202,6 +202,12 @@ func NewConfig[O any](target string, scope Scope, opts []O) (*Config, error) {
 	if err := checkBuckets(c.MessageSizeBuckets); err != nil {
 		errs = append(errs, fmt.Errorf("WithMessageSizeBuckets: %w", err))
 	}
+	if c.Classic && !given["WithDurationBuckets"] {
+		c.DurationBuckets = catalog.ClassicDurationBuckets()
+	}
+	if c.Classic && c.NativeHistograms {
+		errs = append(errs, errors.New("WithClassicNames: promhttp's and go-grpc-middleware's series have no native histograms; drop WithNativeHistograms"))
+	}
 	if given["WithSizeBuckets"] && !c.BodySizes {
 		errs = append(errs, errors.New("WithSizeBuckets: body-size histograms are off; add WithBodySizes()"))
 	}

@@ -36,7 +36,7 @@ func (r *Recorder) unaryClient() grpc.UnaryClientInterceptor {
 			ctx, span = r.startClientSpan(ctx, method)
 		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
-		r.clientDone(span, methodLabel(method), start, codeOf(err), err)
+		r.clientDone(span, methodLabel(method), r.typ(unary), start, codeOf(err), err)
 		return err
 	}
 }
@@ -88,10 +88,10 @@ func (r *Recorder) streamClient() grpc.StreamClientInterceptor {
 		}
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
-			r.clientDone(span, methodLabel(method), start, codeOf(err), err)
+			r.clientDone(span, methodLabel(method), r.typ(streamType(desc.ClientStreams, desc.ServerStreams)), start, codeOf(err), err)
 			return cs, err
 		}
-		w := &clientStream{ClientStream: cs, rec: r, method: methodLabel(method), start: start,
+		w := &clientStream{ClientStream: cs, rec: r, method: methodLabel(method), typ: r.typ(streamType(desc.ClientStreams, desc.ServerStreams)), start: start,
 			oneResponse: !desc.ServerStreams, span: span}
 		if ctx.Done() != nil {
 			// The callback does not touch w.stop, which is set after AfterFunc returns.
@@ -106,6 +106,7 @@ type clientStream struct {
 	grpc.ClientStream
 	rec         *Recorder
 	method      string
+	typ         callType      // classic mode's grpc_type
 	start       time.Duration // Recorder.clock at the call
 	oneResponse bool          // the server sends one message: a successful RecvMsg ends the stream
 	stop        func() bool   // deregisters the context callback; nil without one
@@ -151,13 +152,13 @@ func (s *clientStream) record(code codes.Code, err error) bool {
 	if s.done.Load() || !s.done.CompareAndSwap(false, true) {
 		return false
 	}
-	s.rec.clientDone(s.span, s.method, s.start, code, err)
+	s.rec.clientDone(s.span, s.method, s.typ, s.start, code, err)
 	return true
 }
 
 // clientDone ends the call's span, when there is one, failed unless code is OK, and records the
 // call.
-func (r *Recorder) clientDone(span trace.Span, method string, start time.Duration, code codes.Code, err error) {
+func (r *Recorder) clientDone(span trace.Span, method string, typ callType, start time.Duration, code codes.Code, err error) {
 	end := r.clock()
 	kind := errNone
 	if code != codes.OK {
@@ -167,6 +168,6 @@ func (r *Recorder) clientDone(span trace.Span, method string, start time.Duratio
 		tracing.EndRPC(span, CodeName(code), kind == errCode, err)
 	}
 	tok := r.shards.Get()
-	r.client.record(method, code, kind, tok.Shard, int64(end-start), span, r.epoch, end)
+	r.client.record(method, typ, code, kind, tok.Shard, int64(end-start), span, r.epoch, end)
 	r.shards.Put(tok)
 }

@@ -191,6 +191,41 @@ type rpcKey struct {
 	method string // rpc_method, already capped
 	code   uint8  // codeIndex
 	err    errKind
+	typ    callType // set in classic mode only, for grpc_type
+}
+
+// callType is go-grpc-middleware's grpc_type, recorded in classic mode (WithClassicNames) only.
+type callType uint8
+
+const (
+	untyped callType = iota
+	unary
+	clientStreaming
+	serverStream
+	bidiStream
+)
+
+var callTypes = [...]string{"", "unary", "client_stream", "server_stream", "bidi_stream"}
+
+// streamType is the callType of a stream.
+func streamType(client, server bool) callType {
+	switch {
+	case client && server:
+		return bidiStream
+	case client:
+		return clientStreaming
+	case server:
+		return serverStream
+	}
+	return unary
+}
+
+// typ returns t in classic mode, where grpc_type is a label, else untyped.
+func (r *Recorder) typ(t callType) callType {
+	if r.cfg.Classic {
+		return t
+	}
+	return untyped
 }
 
 func (k rpcKey) labels() []string {
@@ -201,7 +236,11 @@ func (k rpcKey) labels() []string {
 	case errPanic:
 		errType = catalog.ErrorPanic
 	}
-	// Order as catalog.RPCLabels: system, method, status, error type.
+	// Order as catalog.RPCLabels: system, method, status, error type (then grpc_type in classic
+	// mode, for classic.go).
+	if k.typ != untyped {
+		return []string{catalog.RPCSystemGRPC, k.method, codeNames[k.code], errType, callTypes[k.typ]}
+	}
 	return []string{catalog.RPCSystemGRPC, k.method, codeNames[k.code], errType}
 }
 
@@ -253,7 +292,11 @@ func newRPCMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec, n si
 	size := recorder.Shape{Bounds: cfg.MessageSizeBuckets, Scale: 1, Native: native}
 	count := recorder.Shape{Bounds: catalog.DefaultMessageCountBuckets(), Scale: 1, Native: native}
 	var err error
-	if m.duration, err = recorder.NewHistogramVec[rpcKey](n.duration, help(n.duration), labels, dur); err != nil {
+	durLabels := labels
+	if cfg.Classic {
+		durLabels = append(catalog.RPCLabels(), catalog.ClassicLabelGRPCType)
+	}
+	if m.duration, err = recorder.NewHistogramVec[rpcKey](n.duration, help(n.duration), durLabels, dur); err != nil {
 		return nil, err
 	}
 	if m.reqSize, err = recorder.NewHistogramVec[sizeKey](n.reqSize, help(n.reqSize), sizeLabels, size); err != nil {
@@ -268,8 +311,16 @@ func newRPCMetrics(cfg *instrument.Config, overflow *prometheus.CounterVec, n si
 	if m.resps, err = recorder.NewHistogramVec[rpcKey](n.resp, help(n.resp), labels, count); err != nil {
 		return nil, err
 	}
-	got, err := instrument.RegisterOrReuse(cfg.Registerer, m)
-	if err != nil {
+	var got *rpcMetrics
+	if cfg.Classic {
+		// The durations under go-grpc-middleware's names (classic.go); the stats handlers'
+		// histograms keep theirs (go-grpc-middleware has none).
+		c, err := instrument.RegisterOrReuse(cfg.Registerer, newClassicRPC(m, n.side))
+		if err != nil {
+			return nil, fmt.Errorf("registering gRPC %s metrics (WithClassicNames): %w", n.side, err)
+		}
+		got = c.m
+	} else if got, err = instrument.RegisterOrReuse(cfg.Registerer, m); err != nil {
 		return nil, fmt.Errorf("registering gRPC %s metrics: %w", n.side, err)
 	}
 	if got != m {
@@ -336,8 +387,8 @@ func (m *rpcMetrics) admit(method string) string {
 // record observes one finished call of duration d (nanoseconds) with code and kind. When span is
 // sampled, its trace and span ids become the exemplar of the observation's bucket, stamped with
 // the time epoch+end.
-func (m *rpcMetrics) record(method string, code codes.Code, kind errKind, shard int, d int64, span trace.Span, epoch time.Time, end time.Duration) {
-	key := rpcKey{method: method, code: codeIndex(code), err: kind}
+func (m *rpcMetrics) record(method string, typ callType, code codes.Code, kind errKind, shard int, d int64, span trace.Span, epoch time.Time, end time.Duration) {
+	key := rpcKey{method: method, code: codeIndex(code), err: kind, typ: typ}
 	h := m.series(m.duration, key)
 	if span != nil {
 		if tid, sid, ok := tracing.ExemplarIDs(span); ok {

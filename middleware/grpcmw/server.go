@@ -47,6 +47,7 @@ func (r *Recorder) unaryServer() grpc.UnaryServerInterceptor {
 		// Unary handlers exist only for registered methods (an UnknownServiceHandler is a stream
 		// handler), so the method is bounded by the server's services.
 		method := methodLabel(info.FullMethod)
+		typ := r.typ(unary)
 		start := r.clock()
 		var span trace.Span
 		if r.cfg.Tracer != nil {
@@ -59,12 +60,12 @@ func (r *Recorder) unaryServer() grpc.UnaryServerInterceptor {
 		returned := false
 		defer func() {
 			if !returned {
-				r.serverDone(span, task, method, start, codes.Internal, nil, true)
+				r.serverDone(span, task, method, typ, start, codes.Internal, nil, true)
 			}
 		}()
 		resp, err = handler(ctx, req)
 		returned = true
-		r.serverDone(span, task, method, start, codeOf(err), err, false)
+		r.serverDone(span, task, method, typ, start, codeOf(err), err, false)
 		return resp, err
 	}
 }
@@ -77,6 +78,7 @@ func (r *Recorder) streamServer() grpc.StreamServerInterceptor {
 			return handler(srv, ss)
 		}
 		method := methodLabel(info.FullMethod)
+		typ := r.typ(streamType(info.IsClientStream, info.IsServerStream))
 		if srv == nil {
 			method = catalog.OtherValue
 			markUnknown(ss.Context())
@@ -95,12 +97,12 @@ func (r *Recorder) streamServer() grpc.StreamServerInterceptor {
 		returned := false
 		defer func() {
 			if !returned {
-				r.serverDone(span, task, method, start, codes.Internal, nil, true)
+				r.serverDone(span, task, method, typ, start, codes.Internal, nil, true)
 			}
 		}()
 		err := handler(srv, ss)
 		returned = true
-		r.serverDone(span, task, method, start, codeOf(err), err, false)
+		r.serverDone(span, task, method, typ, start, codeOf(err), err, false)
 		return err
 	}
 }
@@ -152,7 +154,7 @@ func (c *incomingCarrier) Keys() []string {
 
 // serverDone ends the call's span, when there is one, and records the call: a panic fails the
 // span with error.type "panic"; a status that means a server fault fails it with the status name.
-func (r *Recorder) serverDone(span trace.Span, task flightTask, method string, start time.Duration, code codes.Code, err error, panicked bool) {
+func (r *Recorder) serverDone(span trace.Span, task flightTask, method string, typ callType, start time.Duration, code codes.Code, err error, panicked bool) {
 	end := r.clock()
 	if task != nil {
 		r.flightDone(task, span, method, end-start)
@@ -171,6 +173,6 @@ func (r *Recorder) serverDone(span trace.Span, task flightTask, method string, s
 		tracing.EndRPC(span, CodeName(code), kind == errCode, err)
 	}
 	tok := r.shards.Get()
-	r.server.record(method, code, kind, tok.Shard, int64(end-start), span, r.epoch, end)
+	r.server.record(method, typ, code, kind, tok.Shard, int64(end-start), span, r.epoch, end)
 	r.shards.Put(tok)
 }
