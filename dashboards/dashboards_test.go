@@ -16,9 +16,9 @@ import (
 )
 
 // builtDashboards is every dashboard of the default options, by name.
-func builtDashboards(t *testing.T, opts ...Option) []File {
+func builtDashboards(t *testing.T, opts ...Option) []namedBoard {
 	t.Helper()
-	files, err := Defaults(opts...)
+	files, err := defaultBoards(opts...)
 	if err != nil {
 		t.Fatalf("Defaults: %v", err)
 	}
@@ -198,11 +198,11 @@ func TestPanelsAreComplete(t *testing.T) {
 
 // TestThresholdUnits pins the units and thresholds of the panels whose colours mean something.
 func TestThresholdUnits(t *testing.T) {
-	red, err := ServiceRED()
+	red, err := serviceRED()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := GoRuntime()
+	rt, err := goRuntime()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func panelByTitle(t *testing.T, d dashboard.Dashboard, title string) dashboard.P
 // TestExemplarsOnLatencyPanels: every latency graph and heatmap of the RED dashboard asks for
 // exemplars, and no other panel does (a stat panel cannot show them).
 func TestExemplarsOnLatencyPanels(t *testing.T) {
-	red, err := ServiceRED()
+	red, err := serviceRED()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,11 +292,11 @@ func TestProfilesLink(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := ServiceRED(c.opts...)
+			d, err := serviceRED(c.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, err := Marshal(d)
+			raw, err := marshal(d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,19 +364,19 @@ func TestOptionErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ServiceRED(WithProfilesURL(c.template))
+			_, err := serviceRED(WithProfilesURL(c.template))
 			if err == nil {
 				t.Fatalf("WithProfilesURL(%q) accepted", c.template)
 			}
 			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), fmt.Sprintf("WithProfilesURL %q", c.template)) {
 				t.Errorf("error %q, want it to name the option, the value and %q", err, c.want)
 			}
-			if _, err := Defaults(WithProfilesURL(c.template)); err == nil {
+			if _, err := defaultBoards(WithProfilesURL(c.template)); err == nil {
 				t.Error("Defaults accepted the bad option")
 			}
 		})
 	}
-	if _, err := GoRuntime(nil); err == nil || !strings.Contains(err.Error(), "nil Option") {
+	if _, err := goRuntime(nil); err == nil || !strings.Contains(err.Error(), "nil Option") {
 		t.Errorf("nil option: %v", err)
 	}
 }

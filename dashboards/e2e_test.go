@@ -283,7 +283,7 @@ type panelQuery struct {
 	expr  string
 }
 
-func queriesOf(t *testing.T, f File) []panelQuery {
+func queriesOf(t *testing.T, f namedBoard) []panelQuery {
 	var out []panelQuery
 	row := ""
 	for _, item := range f.Dashboard.Panels {
@@ -322,7 +322,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := Defaults()
+	files, err := defaultBoards()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ slos:
 	if err != nil {
 		t.Fatal(err)
 	}
-	oneSLO, err := SLO(oneService)
+	oneSLO, err := sloDashboard(oneService)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,14 +358,14 @@ slos:
 	// Each dashboard with the variables of the faulty service, and of the clean one where the
 	// dashboard covers it.
 	type e2eBoard struct {
-		File
+		namedBoard
 		faulty, clean map[string]string // variable values; clean is nil when not covered
 	}
 	var boards []e2eBoard
 	for _, f := range files {
 		boards = append(boards, e2eBoard{f, varsFor(faulty), varsFor(clean)})
 	}
-	boards = append(boards, e2eBoard{File{"slo-checkout.json", oneSLO}, oneVars, nil})
+	boards = append(boards, e2eBoard{namedBoard{"slo-checkout.json", oneSLO}, oneVars, nil})
 
 	ctx, stop := context.WithCancel(context.Background())
 	transport := &http.Transport{MaxIdleConnsPerHost: 8}
@@ -396,7 +396,7 @@ slos:
 				fail := func(format string, args ...any) { failed = append(failed, fmt.Sprintf(format, args...)) }
 				zeroChecks := 0
 				for _, b := range boards {
-					f, vars := b.File, b.faulty
+					f, vars := b.namedBoard, b.faulty
 					for _, v := range f.Dashboard.Templating.List {
 						if v.Type != "query" {
 							continue

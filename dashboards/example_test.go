@@ -1,6 +1,7 @@
 package dashboards_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +10,10 @@ import (
 	"github.com/perfobs/perfobs-go/dashboards"
 )
 
-// WriteAll is what `perfobs generate --spec slo.yaml --out deploy/` does for dashboards: one
-// JSON file per dashboard in deploy/dashboards, ready for Grafana's file provisioning.
-func ExampleWriteAll() {
+// What `perfobs generate --spec slo.yaml --out deploy/` does for dashboards: one JSON file per
+// dashboard in deploy/dashboards, ready for Grafana's file provisioning, written by the same
+// writer as the rules (which also removes dashboards a previous run wrote and this one does not).
+func ExampleBuild() {
 	spec := []byte(`version: 1
 service: checkout
 slos:
@@ -24,49 +26,30 @@ slos:
 		fmt.Println(err)
 		return
 	}
+	files, err := dashboards.Build(m,
+		dashboards.WithProfilesURL("https://pyroscope.example.com/explore?query=process_cpu%3Acpu%3Ananoseconds%3Acpu%3Ananoseconds%7Bservice_name%3D%22${job}%22%7D&from=${__from}&until=${__to}"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	dir, err := os.MkdirTemp("", "dashboards")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer os.RemoveAll(dir)
-
-	paths, err := dashboards.WriteAll(m, filepath.Join(dir, "dashboards"),
-		dashboards.WithProfilesURL("https://pyroscope.example.com/explore?query=process_cpu%3Acpu%3Ananoseconds%3Acpu%3Ananoseconds%7Bservice_name%3D%22${job}%22%7D&from=${__from}&until=${__to}"))
+	paths, _, err := alerts.WriteFiles(filepath.Join(dir, "dashboards"), files)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, p := range paths {
-		fmt.Println(filepath.Base(p))
-	}
-	// Output:
-	// service-red.json
-	// go-runtime.json
-	// slo.json
-}
-
-// Build returns the dashboards as the SDK's types, to change or marshal them.
-func ExampleBuild() {
-	m, err := alerts.Load("slo.yaml", []byte(`version: 1
-service: checkout
-slos:
-  - name: latency
-    kind: latency
-    threshold: 250ms
-    objective: 99
-`))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	files, err := dashboards.Build(m)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, f := range files {
-		fmt.Printf("%s: %s (uid %s)\n", f.Name, *f.Dashboard.Title, *f.Dashboard.Uid)
+	for i, p := range paths {
+		var d struct{ Title, UID string }
+		if err := json.Unmarshal(files[i].Data, &d); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: %s (uid %s)\n", filepath.Base(p), d.Title, d.UID)
 	}
 	// Output:
 	// service-red.json: Service RED (uid perfobs-red)

@@ -3,8 +3,6 @@ package dashboards
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -12,12 +10,10 @@ import (
 	"github.com/perfobs/perfobs-go/alerts"
 )
 
-// File is one dashboard and the file name it is written under.
-type File struct {
-	// Name is the file name, such as "service-red.json".
-	Name      string
-	Dashboard dashboard.Dashboard
-}
+// File is one generated dashboard: its file name, such as "service-red.json", and the JSON
+// Grafana imports. It is the shape of alerts' generated files, so that alerts.WriteFiles writes
+// both (and removes the stale ones).
+type File = alerts.File
 
 // File names of the dashboards.
 const (
@@ -26,82 +22,84 @@ const (
 	SLOFile     = "slo.json"
 )
 
+// namedBoard is a dashboard as grafana-foundation-sdk builds it, before it is marshalled: the
+// package's tests walk its panels.
+type namedBoard struct {
+	Name      string
+	Dashboard dashboard.Dashboard
+}
+
 // Build returns every dashboard for a checked spec: service RED, Go runtime, and the SLO
 // dashboard of the model's SLOs (left out when the spec has none). A spec with histograms: native
-// gets the native RED dashboard (WithNativeHistograms).
+// gets the native RED dashboard (WithNativeHistograms). Write them with alerts.WriteFiles.
 func Build(m *alerts.Model, opts ...Option) ([]File, error) {
+	boards, err := buildBoards(m, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return marshalAll(boards)
+}
+
+// Defaults returns the shipped dashboards in dashboards/json/: Build for alerts.DefaultModel,
+// the spec of the shipped rules in alerts/rules/.
+func Defaults(opts ...Option) ([]File, error) {
+	boards, err := defaultBoards(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return marshalAll(boards)
+}
+
+func buildBoards(m *alerts.Model, opts ...Option) ([]namedBoard, error) {
 	if m == nil {
 		return nil, errors.New("dashboards: Build: nil model")
 	}
 	if m.Native() {
 		opts = append(slices.Clip(opts), WithNativeHistograms())
 	}
-	files, err := specless(opts)
+	boards, err := specless(opts)
 	if err != nil {
 		return nil, err
 	}
 	if len(m.SLOs) > 0 {
-		slo, err := SLO(m, opts...)
+		slo, err := sloDashboard(m, opts...)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{SLOFile, slo})
+		boards = append(boards, namedBoard{SLOFile, slo})
 	}
-	return files, nil
+	return boards, nil
 }
 
-// Defaults returns the shipped dashboards in dashboards/json/: Build for alerts.DefaultModel,
-// the spec of the shipped rules in alerts/rules/.
-func Defaults(opts ...Option) ([]File, error) {
+func defaultBoards(opts ...Option) ([]namedBoard, error) {
 	m, err := alerts.DefaultModel()
 	if err != nil {
 		return nil, fmt.Errorf("dashboards: default spec: %w", err)
 	}
-	return Build(m, opts...)
-}
-
-// WriteAll writes Build's dashboards for m into dir (perfobs generate passes DIR/dashboards)
-// and returns the paths written.
-func WriteAll(m *alerts.Model, dir string, opts ...Option) ([]string, error) {
-	files, err := Build(m, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return WriteFiles(dir, files)
+	return buildBoards(m, opts...)
 }
 
 // specless returns the dashboards that do not depend on a spec.
-func specless(opts []Option) ([]File, error) {
-	red, err := ServiceRED(opts...)
+func specless(opts []Option) ([]namedBoard, error) {
+	red, err := serviceRED(opts...)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := GoRuntime(opts...)
+	rt, err := goRuntime(opts...)
 	if err != nil {
 		return nil, err
 	}
-	return []File{{REDFile, red}, {RuntimeFile, rt}}, nil
+	return []namedBoard{{REDFile, red}, {RuntimeFile, rt}}, nil
 }
 
-// WriteFiles writes each file into dir, creating dir, and returns the paths written.
-func WriteFiles(dir string, files []File) ([]string, error) {
-	if len(files) == 0 {
-		return nil, errors.New("dashboards: no dashboard to write")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("dashboards: %w", err)
-	}
-	var paths []string
-	for _, f := range files {
-		data, err := Marshal(f.Dashboard)
+func marshalAll(boards []namedBoard) ([]File, error) {
+	files := make([]File, 0, len(boards))
+	for _, b := range boards {
+		data, err := marshal(b.Dashboard)
 		if err != nil {
 			return nil, err
 		}
-		p := filepath.Join(dir, f.Name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return nil, fmt.Errorf("dashboards: %w", err)
-		}
-		paths = append(paths, p)
+		files = append(files, File{Name: b.Name, Data: data})
 	}
-	return paths, nil
+	return files, nil
 }

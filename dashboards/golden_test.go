@@ -16,6 +16,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/perfobs/perfobs-go/alerts"
 )
 
 var update = flag.Bool("update", false, "rewrite dashboards/json/*.json and testdata/*.golden from the generator")
@@ -27,7 +29,11 @@ const regenerate = "go test ./dashboards -run 'TestShippedDefaults|TestGolden' -
 func TestShippedDefaults(t *testing.T) {
 	files := builtDashboards(t)
 	if *update {
-		if _, err := WriteFiles("json", files); err != nil {
+		data, err := marshalAll(files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := alerts.WriteFiles("json", data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,7 +41,7 @@ func TestShippedDefaults(t *testing.T) {
 	for _, f := range files {
 		want[f.Name] = true
 		t.Run(f.Name, func(t *testing.T) {
-			gen, err := Marshal(f.Dashboard)
+			gen, err := marshal(f.Dashboard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +163,7 @@ func TestRoundTrip(t *testing.T) {
 	registerSDKTypes()
 	for _, f := range builtDashboards(t) {
 		t.Run(f.Name, func(t *testing.T) {
-			first, err := Marshal(f.Dashboard)
+			first, err := marshal(f.Dashboard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +171,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(first, &back); err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			second, err := Marshal(back)
+			second, err := marshal(back)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,9 +8,9 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
-// Marshal renders a dashboard as the JSON Grafana imports: indented with two spaces, object keys
+// marshal renders a dashboard as the JSON Grafana imports: indented with two spaces, object keys
 // in a fixed order, ending in a newline, so that the same dashboard always gives the same bytes.
-func Marshal(d dashboard.Dashboard) ([]byte, error) {
+func marshal(d dashboard.Dashboard) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

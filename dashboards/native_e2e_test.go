@@ -162,7 +162,14 @@ func recordingSelectors(t *testing.T, paths []string, job string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rf alerts.RuleFile
+		var rf struct {
+			Groups []struct {
+				Rules []struct {
+					Record string            `yaml:"record"`
+					Labels map[string]string `yaml:"labels"`
+				} `yaml:"rules"`
+			} `yaml:"groups"`
+		}
 		if err := yaml.Unmarshal(data, &rf); err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +205,7 @@ func recordingSelectors(t *testing.T, paths []string, job string) []string {
 // ratios of the requests the load sent, which the test checks.
 func TestNativeEndToEnd(t *testing.T) {
 	model := nativeModel(t)
-	files, err := Build(model)
+	files, err := buildBoards(model)
 	if err != nil {
 		t.Fatal(err)
 	}

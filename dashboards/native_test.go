@@ -26,7 +26,7 @@ func nativeModel(t *testing.T) *alerts.Model {
 // TestNativeRED checks the native forms of the RED queries, and that no panel or variable of
 // the native RED dashboard reads a classic series of the request histograms.
 func TestNativeRED(t *testing.T) {
-	files, err := Build(nativeModel(t))
+	files, err := buildBoards(nativeModel(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,18 +81,18 @@ func TestNativeRED(t *testing.T) {
 	}
 
 	// The classic dashboards are unchanged by the mode of another model.
-	classic, err := ServiceRED()
+	classic, err := serviceRED()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q := promTargets(t, panelByTitle(t, classic, "Request rate"))[0].Expr; !strings.Contains(q, h+"_count{") {
 		t.Errorf("classic request rate = %s, want the _count series", q)
 	}
-	opt, err := ServiceRED(WithNativeHistograms())
+	opt, err := serviceRED(WithNativeHistograms())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q := promTargets(t, panelByTitle(t, opt, "Request rate"))[0].Expr; q != tests[0].want {
-		t.Errorf("ServiceRED(WithNativeHistograms()) request rate = %s, want %s", q, tests[0].want)
+		t.Errorf("serviceRED(WithNativeHistograms()) request rate = %s, want %s", q, tests[0].want)
 	}
 }

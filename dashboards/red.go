@@ -29,9 +29,9 @@ func legend(labels ...string) string {
 	return s
 }
 
-// ServiceRED builds the service RED dashboard: HTTP request rate, error ratio and latency
+// serviceRED builds the service RED dashboard: HTTP request rate, error ratio and latency
 // (overall, as a heatmap and by route) and the same for gRPC methods.
-func ServiceRED(opts ...Option) (dashboard.Dashboard, error) {
+func serviceRED(opts ...Option) (dashboard.Dashboard, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return dashboard.Dashboard{}, err

@@ -21,10 +21,10 @@ var schedSteps = []step{{0.001, "yellow"}, {0.01, "red"}}
 // when there is none, which would flatten every memory graph.
 const memLimitSet = " < 2^62"
 
-// GoRuntime builds the Go runtime dashboard: goroutines and scheduler latency, memory classes
+// goRuntime builds the Go runtime dashboard: goroutines and scheduler latency, memory classes
 // and heap against GOMEMLIMIT, GC cycles, pauses and CPU share, and the process's CPU, memory,
 // threads and file descriptors. Every series it reads is in runtimemetrics' default set.
-func GoRuntime(opts ...Option) (dashboard.Dashboard, error) {
+func goRuntime(opts ...Option) (dashboard.Dashboard, error) {
 	if _, err := newConfig(opts); err != nil {
 		return dashboard.Dashboard{}, err
 	}

@@ -39,12 +39,12 @@ func sloUID(m *alerts.Model) string {
 	return uid
 }
 
-// SLO builds the SLO and error budget dashboard of a checked spec: one row per SLO with the
+// sloDashboard builds the SLO and error budget dashboard of a checked spec: one row per SLO with the
 // error budget left over the SLO window, the SLI over the window, the burn rate over each alert
 // window against the factor its alert fires at, and the SLI, burn rates and budget over time.
 // It reads only the recording rules that package alerts generates for the same model, with the
 // same windows and factors (alerts.Policy).
-func SLO(m *alerts.Model, opts ...Option) (dashboard.Dashboard, error) {
+func sloDashboard(m *alerts.Model, opts ...Option) (dashboard.Dashboard, error) {
 	if _, err := newConfig(opts); err != nil {
 		return dashboard.Dashboard{}, err
 	}

@@ -41,7 +41,7 @@ slos:
     objective: 99.5
     methods: ["shop.Cart/Add"]
 `)
-			d, err := SLO(m)
+			d, err := sloDashboard(m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +77,7 @@ func TestBurnRateThresholdsAreTheRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := SLO(m)
+	d, err := sloDashboard(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +112,10 @@ func TestBuildErrors(t *testing.T) {
 		want string
 	}{
 		{"nil model", func() error { _, err := Build(nil); return err }, "nil model"},
-		{"SLO of nil", func() error { _, err := SLO(nil); return err }, "nil model"},
-		{"no SLO", func() error { _, err := SLO(noSLO); return err }, "no SLO"},
-		{"no windows", func() error { _, err := SLO(&alerts.Model{SLOs: []alerts.SLO{{Name: "a"}}}); return err }, "no alert windows"},
+		{"SLO of nil", func() error { _, err := sloDashboard(nil); return err }, "nil model"},
+		{"no SLO", func() error { _, err := sloDashboard(noSLO); return err }, "no SLO"},
+		{"no windows", func() error { _, err := sloDashboard(&alerts.Model{SLOs: []alerts.SLO{{Name: "a"}}}); return err }, "no alert windows"},
 		{"bad option", func() error { _, err := Build(noSLO, WithProfilesURL("x")); return err }, "WithProfilesURL"},
-		{"nothing to write", func() error { _, err := WriteFiles(t.TempDir(), nil); return err }, "no dashboard"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,23 +127,28 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
-// TestWriteAll: a spec without SLOs still gets RED and runtime; the files are Marshal's bytes.
+// TestWriteAll: a spec without SLOs still gets RED and runtime; the files are marshal's bytes,
+// and alerts.WriteFiles writes them.
 func TestWriteAll(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out", "dashboards")
-	paths, err := WriteAll(loadModel(t, "version: 1\nservice: x\n"), dir)
+	files, err := Build(loadModel(t, "version: 1\nservice: x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, _, err := alerts.WriteFiles(dir, files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(paths) != 2 || filepath.Base(paths[0]) != REDFile || filepath.Base(paths[1]) != RuntimeFile {
 		t.Fatalf("paths %v", paths)
 	}
-	red, err := ServiceRED()
+	red, err := serviceRED()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := Marshal(red)
+	want, _ := marshal(red)
 	got, err := os.ReadFile(paths[0])
 	if err != nil || string(got) != string(want) {
-		t.Errorf("%s does not hold Marshal(ServiceRED()): %v", paths[0], err)
+		t.Errorf("%s does not hold marshal(serviceRED()): %v", paths[0], err)
 	}
 }
