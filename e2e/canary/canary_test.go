@@ -65,7 +65,9 @@ func TestCanaryEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var sent, failed atomic.Int64
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}, Timeout: 10 * time.Second}
+	// A bounded pool per instance: each connection is a goroutine on the server, and an unbounded
+	// pool would make the goroutine count follow the load client's bursts, not the service.
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 24, MaxIdleConnsPerHost: 24}, Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
 	var conns []*grpc.ClientConn
 	for _, p := range pairs {

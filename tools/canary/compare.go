@@ -439,9 +439,14 @@ func (c Config) compareSeries(name string, b, cs []float64) Result {
 		return res
 	}
 	res.Baseline.Median, res.Canary.Median = median(b), median(cs)
-	p, shift := mannWhitney(b, cs)
+	p, shift, abs := mannWhitney(b, cs)
 	res.Effect = fmt.Sprintf("median %.4g -> %.4g, Hodges-Lehmann shift %+.1f%% (tolerance %.0f%%)", res.Baseline.Median, res.Canary.Median, 100*shift, 100*tol)
 	up, down := shift > tol, shift < -tol
+	if floor := absoluteFloor[name]; math.Abs(abs) < floor {
+		// A large relative change of a tiny share (0.3% -> 0.4% of CPU in GC) is noise, not cost.
+		up, down = false, false
+		res.Effect += fmt.Sprintf(", within the absolute floor %g", floor)
+	}
 	switch dir {
 	case Increase:
 		if up {
@@ -464,6 +469,12 @@ func (c Config) compareSeries(name string, b, cs []float64) Result {
 		}
 	}
 	return res
+}
+
+// absoluteFloor is the smallest absolute Hodges-Lehmann shift that can count for a metric, on top
+// of the relative tolerance.
+var absoluteFloor = map[string]float64{
+	"gc_cpu_share": 0.01, // one percentage point of CPU
 }
 
 func finite(xs []float64) []float64 {

@@ -76,7 +76,7 @@ func holm(ps []float64) []float64 {
 // mannWhitney compares two step-sampled series with Mann-Whitney U (benchmath's
 // assumption-free comparison, two-sided) and returns the p-value and the Hodges-Lehmann estimate
 // of the shift (canary minus baseline), relative to the baseline's median.
-func mannWhitney(base, can []float64) (p, relShift float64) {
+func mannWhitney(base, can []float64) (p, relShift, shift float64) {
 	b := append([]float64(nil), base...)
 	c := append([]float64(nil), can...)
 	th := benchmath.DefaultThresholds
@@ -98,7 +98,7 @@ func mannWhitney(base, can []float64) (p, relShift float64) {
 	default:
 		relShift = math.Copysign(math.Inf(1), hl)
 	}
-	return cmp.P, relShift
+	return cmp.P, relShift, hl
 }
 
 // obrienFleming is the Lan-DeMets spending function of O'Brien-Fleming shape: the share of a
