@@ -62,7 +62,9 @@ func cdfSVG(b, c Histogram) string {
 	sb.WriteString(`<svg width="1160" height="340" role="img">`)
 	panel(&sb, "cdf", 0, finite, b, c, "fraction of requests at or below", func(f float64) float64 { return f }, []float64{0, 0.25, 0.5, 0.75, 0.9, 1}, false)
 	panel(&sb, "tail", 580, finite, b, c, "fraction slower than (log)",
-		func(f float64) float64 { return (math.Log10(math.Max(1-f, floor)) - math.Log10(floor)) / -math.Log10(floor) },
+		func(f float64) float64 {
+			return (math.Log10(math.Max(1-f, floor)) - math.Log10(floor)) / -math.Log10(floor)
+		},
 		[]float64{floor, 0.001, 0.01, 0.1, 1}, true)
 	fmt.Fprintf(&sb, `<text x="60" y="14" font-size="12" fill="#1f77b4">baseline (%.0f requests)</text>`, b.Total())
 	fmt.Fprintf(&sb, `<text x="280" y="14" font-size="12" fill="#d62728">canary (%.0f requests)</text>`, c.Total())
