@@ -183,7 +183,7 @@ func (a *analyzer) series(s *Series, pts []Point) []Change {
 		return nil
 	}
 	name := baseName(s.Benchmark)
-	threshold, warn, crit := a.cfg.levels(name)
+	threshold, warn, crit := a.cfg.levels(name, s.Unit)
 	level := warn
 	if a.cfg.isExact(s.Unit) {
 		level = 0

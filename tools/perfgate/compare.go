@@ -233,7 +233,7 @@ func missingRow(name, unit, note string) Row {
 // compareOne applies the statistics and the thresholds to one benchmark and unit.
 func compareOne(name, unit string, ov, nv []float64, cfg *Config, th *benchmath.Thresholds) Row {
 	base := baseName(name)
-	threshold, warn, crit := cfg.levels(base)
+	threshold, warn, crit := cfg.levels(base, unit)
 	row := Row{Benchmark: name, Unit: unit, Threshold: threshold, WarnAt: warn, Criticality: crit}
 	os, ns := benchmath.NewSample(ov, th), benchmath.NewSample(nv, th)
 	var notes []string
@@ -322,14 +322,14 @@ func relDelta(old, new float64) float64 {
 	return new/old - 1
 }
 
-// levels returns the threshold, warn level and criticality for a benchmark base name.
-func (c *Config) levels(name string) (threshold, warn float64, crit Criticality) {
+// levels returns the threshold, warn level and criticality for a benchmark base name in a unit.
+func (c *Config) levels(name, unit string) (threshold, warn float64, crit Criticality) {
 	threshold, warn, crit = c.Threshold, c.Warn, Critical
 	if threshold == 0 {
 		threshold = DefaultThreshold
 	}
 	for _, r := range c.Rules {
-		if r.re.MatchString(name) {
+		if r.re.MatchString(name) && (r.Unit == "" || r.Unit == unit) {
 			if r.Threshold != 0 {
 				threshold = r.Threshold
 				warn = r.Warn

@@ -63,6 +63,9 @@ type Rule struct {
 	// Match is a regular expression matched against the benchmark name without its
 	// -GOMAXPROCS suffix, for example "^BenchmarkMiddleware" or "Cache/".
 	Match string
+	// Unit limits the rule to one unit ("instructions/op"); empty means every unit. A
+	// threshold calibrated on instruction counts must not gate time.
+	Unit string
 	// Threshold overrides Config.Threshold when non-zero.
 	Threshold float64
 	// Warn overrides Config.Warn when non-zero.
@@ -101,6 +104,7 @@ type fileConfig struct {
 type fileRule struct {
 	Line        int         `yaml:"-"`
 	Match       string      `yaml:"match"`
+	Unit        string      `yaml:"unit"`
 	Threshold   *percent    `yaml:"threshold"`
 	Warn        *percent    `yaml:"warn"`
 	Criticality Criticality `yaml:"criticality"`
@@ -116,7 +120,7 @@ type fileAccepted struct {
 func (r *fileRule) UnmarshalYAML(n *yaml.Node) error {
 	type plain fileRule
 	r.Line = n.Line
-	if err := checkKeys(n, "match", "threshold", "warn", "criticality"); err != nil {
+	if err := checkKeys(n, "match", "unit", "threshold", "warn", "criticality"); err != nil {
 		return err
 	}
 	return n.Decode((*plain)(r))
@@ -205,6 +209,7 @@ func LoadConfig(path string) (Config, error) {
 //	higher_is_better: [ops/s]         # units where larger is better (besides */s)
 //	benchmarks:                       # first match wins
 //	  - match: ^BenchmarkHandler      # regexp on the name without -GOMAXPROCS
+//	    unit: instructions/op         # optional: every unit when absent
 //	    threshold: 5%
 //	    criticality: critical         # or advisory: warn only
 //	accept_inconclusive: false        # true: too few samples warns instead of failing (exit 3)
@@ -233,7 +238,7 @@ func ParseConfig(data []byte, fileName string) (Config, error) {
 		cfg.ExactUnits = append([]string{}, *fc.ExactUnits...)
 	}
 	for _, r := range fc.Benchmarks {
-		rule := Rule{Match: r.Match, Criticality: r.Criticality}
+		rule := Rule{Match: r.Match, Unit: r.Unit, Criticality: r.Criticality}
 		if r.Threshold != nil {
 			rule.Threshold = r.Threshold.v
 		}

@@ -38,10 +38,10 @@ accepted:
 	if len(cfg.Accepted) != 1 || cfg.Accepted[0].Reason != "bounded memory costs 8% (#123)" {
 		t.Errorf("accepted %+v", cfg.Accepted)
 	}
-	if th, warn, crit := cfg.levels("BenchmarkHandler/route"); th != 0.05 || warn != 0.025 || crit != Critical {
+	if th, warn, crit := cfg.levels("BenchmarkHandler/route", "sec/op"); th != 0.05 || warn != 0.025 || crit != Critical {
 		t.Errorf("levels(handler) = %v %v %v, want 0.05 0.025 critical", th, warn, crit)
 	}
-	if th, warn, crit := cfg.levels("BenchmarkOther"); th != 0.10 || warn != 0.04 || crit != Critical {
+	if th, warn, crit := cfg.levels("BenchmarkOther", "sec/op"); th != 0.10 || warn != 0.04 || crit != Critical {
 		t.Errorf("levels(other) = %v %v %v, want 0.1 0.04 critical", th, warn, crit)
 	}
 

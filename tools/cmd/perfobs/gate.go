@@ -15,23 +15,40 @@ import (
 
 const gateUsage = `usage:
   perfobs gate --base OLD.txt --new NEW.txt [flags]
-  perfobs gate --head-to-head --base-rev REV [--bench REGEX] [flags] [PKG...]
+  perfobs gate --head-to-head --base-rev REV [--bench REGEX] [--instructions] [flags] [PKG...]
+  perfobs gate record --history DIR [flags] [FILE]      (perfobs gate record -h)
+  perfobs gate history [flags] FILE|DIR...              (perfobs gate history -h)
+  perfobs gate calibrate [flags] [PKG]                  (perfobs gate calibrate -h)
 
 Compares Go benchmark results (go test -bench . -benchmem -count N) with the statistics
 benchstat uses, and fails only on a regression that is both significant (p < alpha) and
 larger than the threshold. allocs/op and B/op are gated exactly.
 
 --head-to-head builds the test binaries of each PKG (default .) at REV, in a git worktree,
-and in the working tree, and runs them interleaved (A B A B) --count times.
+and in the working tree, and runs them interleaved (A B A B) --count times. With
+--instructions each run counts instructions per operation under valgrind's callgrind
+instead of timing: the unit instructions/op does not move with the load of a shared runner.
 
 Exit status: 0 pass (warnings included), 1 a regression failed the gate,
-2 usage or input error (unreadable or unparsable files, mismatched benchmark sets).
+2 usage or input error (unreadable or unparsable files, mismatched benchmark sets),
+3 inconclusive: too few samples to decide (accept with --accept-inconclusive or
+accept_inconclusive: true in the config).
 
 flags:
 `
 
 // runGate implements `perfobs gate`.
 func runGate(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "record":
+			return runGateRecord(args[1:], stdout, stderr)
+		case "history":
+			return runGateHistory(args[1:], stdout, stderr)
+		case "calibrate":
+			return runGateCalibrate(args[1:], stdout, stderr)
+		}
+	}
 	fs := flag.NewFlagSet("perfobs gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -52,6 +69,9 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		count        = fs.Int("count", 6, "rounds of A B runs (head-to-head)")
 		benchTime    = fs.String("benchtime", "", "-test.benchtime for each run, such as 200ms (head-to-head; default Go's 1s)")
 		saveDir      = fs.String("save", "", "write the raw outputs to `dir`/base.txt and new.txt (head-to-head)")
+		acceptIncon  = fs.Bool("accept-inconclusive", false, "let a result with too few samples warn instead of failing with exit status 3")
+		instructions = fs.Bool("instructions", false, "count instructions/op under valgrind's callgrind instead of timing (head-to-head)")
+		instrIters   = fs.Int("instr-iters", 1000, "iterations of the long callgrind run; the short one runs 1 (--instructions)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,8 +103,14 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 			return usageErr("--threshold %v", err)
 		}
 	}
+	if *acceptIncon {
+		cfg.AcceptInconclusive = true
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageErr("%v", err)
+	}
+	if *instructions && !*headToHead {
+		return usageErr("--instructions measures: it needs --head-to-head (or gate calibrate --instructions)")
 	}
 
 	var base, head *perfgate.Results
@@ -98,10 +124,14 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
-		pair, err := perfgate.RunHeadToHead(ctx, perfgate.HeadToHead{
+		h := perfgate.HeadToHead{
 			BaseRev: *baseRev, Packages: fs.Args(), Bench: *bench, Count: *count,
 			BenchTime: *benchTime, Log: stderr, SaveDir: *saveDir,
-		})
+		}
+		if *instructions {
+			h.Instructions = &perfgate.Instructions{High: *instrIters}
+		}
+		pair, err := perfgate.RunHeadToHead(ctx, h)
 		switch {
 		case err != nil && *allowMissing && (errors.Is(err, perfgate.ErrNoBase) || errors.Is(err, perfgate.ErrNoBenchmarks)):
 			fmt.Fprintf(stdout, "perfobs gate: nothing to compare, passing: %v\n", err)
@@ -147,8 +177,12 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "perfobs gate: %v\n", err)
 		return exitUsage
 	}
-	if rep.Failed() {
+	switch {
+	case rep.Failed():
 		return exitFail
+	case rep.Inconclusive():
+		fmt.Fprintln(stderr, "perfobs gate: inconclusive: too few samples to tell a regression from noise (raise --count, or accept with --accept-inconclusive)")
+		return exitInconclusive
 	}
 	return exitOK
 }

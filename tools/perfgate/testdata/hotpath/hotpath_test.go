@@ -18,11 +18,11 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
 // BenchmarkMiddlewareHTTP is the middleware package's benchmark of the same name, with
-// ExtraPerHundred extra requests per hundred operations.
+// ExtraPerThousand extra requests per thousand operations.
 func BenchmarkMiddlewareHTTP(b *testing.B) {
-	extra, err := strconv.Atoi(ExtraPerHundred)
-	if err != nil || extra < 0 || extra > 100 {
-		b.Fatalf("ExtraPerHundred %q: want 0 to 100", ExtraPerHundred)
+	extra, err := strconv.Atoi(ExtraPerThousand)
+	if err != nil || extra < 0 || extra > 1000 {
+		b.Fatalf("ExtraPerThousand %q: want 0 to 1000", ExtraPerThousand)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello")) })
@@ -33,7 +33,7 @@ func BenchmarkMiddlewareHTTP(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		h.ServeHTTP(w, req)
-		if i%100 < extra {
+		if i%1000 < extra {
 			h.ServeHTTP(w, req)
 		}
 	}
