@@ -147,7 +147,7 @@ func TestStatusPageAddsNoAllocation(t *testing.T) {
 // goroutine, a looker far busier than a person (the page refreshes every 15 s).
 func BenchmarkHotPathStatusPage(b *testing.B) {
 	for _, mode := range []string{"closed", "open", "polled"} {
-		b.Run(mode, func(b *testing.B) {
+		b.Run("page="+mode, func(b *testing.B) {
 			obs, h := hotPath(b)
 			defer obs.Shutdown(context.Background())
 			var wg sync.WaitGroup

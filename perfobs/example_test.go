@@ -2,6 +2,7 @@ package perfobs_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -86,4 +87,53 @@ func ExampleProfilingConfig() {
 	// checkout: com.grafana.pyroscope/go goroutines
 	// checkout: com.grafana.pyroscope/go samples
 	// checkout: com.grafana.pyroscope/godeltaprof
+}
+
+// The status page, pprof and the JSON API go on a private listener (here a second test server);
+// the service's own handler serves none of them.
+func ExampleObserver_DebugHandler() {
+	ctx := context.Background()
+	obs, err := perfobs.Start(ctx, perfobs.Config{Service: "checkout", DisableRuntimeMetrics: true,
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer obs.Shutdown(ctx)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	public := httptest.NewServer(obs.HTTP(mux))
+	defer public.Close()
+	private := httptest.NewServer(obs.DebugHandler()) // in production: localhost or an admin network
+	defer private.Close()
+
+	for range 3 {
+		resp, err := http.Get(public.URL + "/users/7")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(private.URL + "/debug/perfobs/api/red")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	var red struct {
+		Rows []struct {
+			Name    string
+			Windows map[string]struct{ Requests uint64 }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&red); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range red.Rows {
+		fmt.Printf("%s: %d requests in the last minute\n", r.Name, r.Windows["1m"].Requests)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	// Output: GET /users/{id}: 3 requests in the last minute
 }
