@@ -53,69 +53,8 @@ func TestCanaryEndToEnd(t *testing.T) {
 		{name: "err", base: version{Version: "1.0.0"}, can: version{Version: "1.2.0", RPCErrorRatio: 0.02}},
 		{name: "low", base: version{Version: "1.0.0"}, can: version{Version: "1.0.0"}, low: true},
 	}
-	var opts []promtest.Option
-	for _, p := range pairs {
-		p.bi, p.ci = startInstance(t, p.base), startInstance(t, p.can)
-		opts = append(opts, promtest.WithTarget(p.name+"-baseline", p.bi.HTTP), promtest.WithTarget(p.name+"-canary", p.ci.HTTP))
-	}
-	opts = append(opts, promtest.WithFeatures("exemplar-storage"))
-	prom := promtest.Start(t, opts...)
-	prom.WaitForData(t, `count(up{job=~".+-canary"} == 1) == 4`, 30*time.Second)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var sent, failed atomic.Int64
-	// A bounded pool per instance: each connection is a goroutine on the server, and an unbounded
-	// pool would make the goroutine count follow the load client's bursts, not the service.
-	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 24, MaxIdleConnsPerHost: 24}, Timeout: 10 * time.Second}
-	defer client.CloseIdleConnections()
-	var conns []*grpc.ClientConn
-	for _, p := range pairs {
-		for _, in := range []instance{p.bi, p.ci} {
-			o, u, r := ordersRate, usersRate, rpcRate
-			if p.orders != 0 {
-				o = p.orders
-			}
-			if p.low {
-				o, u, r = lowRate, lowRate, lowRate
-			}
-			in := in
-			openLoad(ctx, &wg, o, func() { hit(client, "POST", "http://"+in.HTTP+"/orders", &sent, &failed) })
-			openLoad(ctx, &wg, u, func() {
-				hit(client, "GET", fmt.Sprintf("http://%s/users/%d", in.HTTP, sent.Load()%100), &sent, &failed)
-			})
-			cc, err := grpc.NewClient(in.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			conns = append(conns, cc)
-			tc := testpb.NewTestServiceClient(cc)
-			openLoad(ctx, &wg, r, func() {
-				cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-				defer ccancel()
-				tc.UnaryCall(cctx, &testpb.SimpleRequest{}) // injected errors are expected
-			})
-		}
-	}
-	loadStart := time.Now()
-	time.Sleep(loadFor)
-	loadEnd := time.Now()
-	time.Sleep(2500 * time.Millisecond) // let the last scrape land
-	cancel()
-	wg.Wait()
-	for _, cc := range conns {
-		cc.Close()
-	}
-	t.Logf("load: %d HTTP requests, %d transport failures", sent.Load(), failed.Load())
-	firstErrs.Range(func(k, v any) bool { t.Logf("transport error %v: %v", k, v); return true })
-	// Transport failures only thin the traffic the judge sees (on a starved CI runner); most must land.
-	if f := failed.Load(); f > sent.Load()/4 {
-		t.Fatalf("load: %d of %d HTTP requests failed in transport", f, sent.Load())
-	}
-
+	prom, start, end := runPairs(t, pairs)
 	client2 := &canary.Client{URL: prom.URL}
-	// The window starts after the first scrapes of the load and ends with the last one.
-	start, end := loadStart.Add(3*time.Second), loadEnd.Add(time.Second)
 	cfg := canary.Config{Step: time.Second, MinPoints: 15}
 	judge := func(t *testing.T, base, can string) canary.Report {
 		t.Helper()
@@ -234,6 +173,74 @@ func TestCanaryEndToEnd(t *testing.T) {
 			t.Fatalf("verdict %s, want inconclusive naming the selector: %v", rep.Verdict, rep.Reasons)
 		}
 	})
+}
+
+// runPairs starts each pair's instances and a Prometheus scraping them, drives the same
+// open-model load at every instance for loadFor, and returns the Prometheus and the window to judge:
+// from after the first scrapes of the load to the last one.
+func runPairs(t *testing.T, pairs []*pair) (prom *promtest.Server, start, end time.Time) {
+	t.Helper()
+	var opts []promtest.Option
+	for _, p := range pairs {
+		p.bi, p.ci = startInstance(t, p.base), startInstance(t, p.can)
+		opts = append(opts, promtest.WithTarget(p.name+"-baseline", p.bi.HTTP), promtest.WithTarget(p.name+"-canary", p.ci.HTTP))
+	}
+	opts = append(opts, promtest.WithFeatures("exemplar-storage"))
+	prom = promtest.Start(t, opts...)
+	prom.WaitForData(t, fmt.Sprintf(`count(up{job=~".+-canary"} == 1) == %d`, len(pairs)), 30*time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var sent, failed atomic.Int64
+	// A bounded pool per instance: each connection is a goroutine on the server, and an unbounded
+	// pool would make the goroutine count follow the load client's bursts, not the service.
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 24, MaxIdleConnsPerHost: 24}, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	var conns []*grpc.ClientConn
+	for _, p := range pairs {
+		for _, in := range []instance{p.bi, p.ci} {
+			o, u, r := ordersRate, usersRate, rpcRate
+			if p.orders != 0 {
+				o = p.orders
+			}
+			if p.low {
+				o, u, r = lowRate, lowRate, lowRate
+			}
+			in := in
+			openLoad(ctx, &wg, o, func() { hit(client, "POST", "http://"+in.HTTP+"/orders", &sent, &failed) })
+			openLoad(ctx, &wg, u, func() {
+				hit(client, "GET", fmt.Sprintf("http://%s/users/%d", in.HTTP, sent.Load()%100), &sent, &failed)
+			})
+			cc, err := grpc.NewClient(in.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, cc)
+			tc := testpb.NewTestServiceClient(cc)
+			openLoad(ctx, &wg, r, func() {
+				cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+				defer ccancel()
+				tc.UnaryCall(cctx, &testpb.SimpleRequest{}) // injected errors are expected
+			})
+		}
+	}
+	loadStart := time.Now()
+	time.Sleep(loadFor)
+	loadEnd := time.Now()
+	time.Sleep(2500 * time.Millisecond) // let the last scrape land
+	cancel()
+	wg.Wait()
+	for _, cc := range conns {
+		cc.Close()
+	}
+	t.Logf("load: %d HTTP requests, %d transport failures", sent.Load(), failed.Load())
+	firstErrs.Range(func(k, v any) bool { t.Logf("transport error %v: %v", k, v); return true })
+	// Transport failures only thin the traffic the judge sees (on a starved CI runner); most must land.
+	if f := failed.Load(); f > sent.Load()/4 {
+		t.Fatalf("load: %d of %d HTTP requests failed in transport", f, sent.Load())
+	}
+
+	return prom, loadStart.Add(3 * time.Second), loadEnd.Add(time.Second)
 }
 
 func wantScopes(t *testing.T, rep canary.Report, scopes ...string) {
