@@ -84,12 +84,17 @@ type SideStats struct {
 
 // Result is one metric's comparison.
 type Result struct {
-	Metric   string  `json:"metric"` // latency, errors, cpu_per_request, heap_bytes, goroutines, gc_cpu_share or an extra metric's name
-	Scope    string  `json:"scope"`  // the group ("GET /orders", "grpc shop.Cart/Add", "service (http)") or "instance"
-	Group    *Group  `json:"group,omitempty"`
-	Status   Status  `json:"status"`
-	Critical bool    `json:"critical"`
-	Weight   float64 `json:"weight"`
+	Metric   string `json:"metric"` // latency, errors, cpu_per_request, heap_bytes, goroutines, gc_cpu_share or an extra metric's name
+	Scope    string `json:"scope"`  // the group ("GET /orders", "grpc shop.Cart/Add", "service (http)") or "instance"
+	Group    *Group `json:"group,omitempty"`
+	Status   Status `json:"status"`
+	Critical bool   `json:"critical"`
+	// Direction is the change that counts as worse: increase (the default) or, for extra
+	// metrics, decrease or either.
+	Direction Direction `json:"direction"`
+	// up records, for Direction either, which way the shift went.
+	up     bool
+	Weight float64 `json:"weight"`
 	// P is the one-sided p-value of "the canary is worse beyond tolerance"; AdjustedP is P after
 	// Holm's adjustment over every compared metric (compare with the report's Alpha).
 	P         float64 `json:"p"`
@@ -135,26 +140,38 @@ type SideInfo struct {
 func (r *Report) Failing() []Result {
 	var out []Result
 	for _, res := range r.Results {
-		if res.Status == StatusHigh && res.worseIsHigh() || res.Status == StatusLow && !res.worseIsHigh() {
+		if res.fails() {
 			out = append(out, res)
 		}
 	}
 	return out
 }
 
-// worseIsHigh is false only for decrease-is-worse extra metrics, marked in Effect's prefix by
-// compareSeries.
-func (r Result) worseIsHigh() bool { return !strings.HasPrefix(r.Note, "lower is worse") }
-
 // fails reports whether the result counts against the canary.
 func (r Result) fails() bool {
-	if r.Note != "" && strings.HasPrefix(r.Note, "lower is worse") {
+	switch r.Direction {
+	case Decrease:
 		return r.Status == StatusLow
-	}
-	if strings.HasPrefix(r.Note, "any change is worse") {
+	case Either:
 		return r.Status == StatusLow || r.Status == StatusHigh
+	default:
+		return r.Status == StatusHigh
 	}
-	return r.Status == StatusHigh
+}
+
+// worseStatus is the status a significant worse change gets, and betterStatus a better one.
+func (r Result) worseStatus() Status {
+	if r.Direction == Decrease || r.Direction == Either && !r.up {
+		return StatusLow
+	}
+	return StatusHigh
+}
+
+func (r Result) betterStatus() Status {
+	if r.Direction == Decrease {
+		return StatusHigh
+	}
+	return StatusLow
 }
 
 // Compare judges already-fetched data: the statistics without Prometheus. Judge fetches and
@@ -268,15 +285,9 @@ func Compare(cfg Config, base, can SideData) Report {
 		r.AdjustedP = adj[k]
 		switch {
 		case adj[k] < c.Alpha:
-			r.Status = StatusHigh
-			if !r.worseIsHigh() {
-				r.Status = StatusLow
-			}
+			r.Status = r.worseStatus()
 		case r.pBetter*m < c.Alpha:
-			r.Status = StatusLow
-			if !r.worseIsHigh() {
-				r.Status = StatusHigh
-			}
+			r.Status = r.betterStatus()
 		default:
 			r.Status = StatusPass
 		}
@@ -325,8 +336,8 @@ func Compare(cfg Config, base, can SideData) Report {
 func (c Config) compareTraffic(g Group, b, cn *Traffic, selB, selC string, note func(string, ...any)) []Result {
 	service := g.Service()
 	gg := g
-	lat := Result{Metric: "latency", Scope: g.String(), Group: &gg, Critical: c.Latency.critical(true), Weight: c.Latency.weight(), P: 1, pBetter: 1}
-	errs := Result{Metric: "errors", Scope: g.String(), Group: &gg, Critical: c.Errors.critical(true), Weight: c.Errors.weight(), P: 1, pBetter: 1}
+	lat := Result{Metric: "latency", Scope: g.String(), Group: &gg, Critical: c.Latency.critical(true), Weight: c.Latency.weight(), P: 1, pBetter: 1, Direction: Increase}
+	errs := Result{Metric: "errors", Scope: g.String(), Group: &gg, Critical: c.Errors.critical(true), Weight: c.Errors.weight(), P: 1, pBetter: 1, Direction: Increase}
 	var nB, nC float64
 	if b != nil {
 		nB = b.Latency.Total()
@@ -425,17 +436,12 @@ func (c Config) compareSeries(name string, b, cs []float64) Result {
 			res.Critical, res.Weight, dir, tol = m.critical(false), m.weight(), m.Direction, m.Tolerance
 		}
 	}
-	switch dir {
-	case Decrease:
-		res.Note = "lower is worse"
-	case Either:
-		res.Note = "any change is worse"
-	}
+	res.Direction = dir
 	b, cs = finite(b), finite(cs)
 	res.Baseline.Points, res.Canary.Points = len(b), len(cs)
 	if len(b) < c.MinPoints || len(cs) < c.MinPoints {
 		res.Status = StatusNoData
-		res.Note = strings.TrimSpace(res.Note + fmt.Sprintf(" too few points: %d on the baseline, %d on the canary (min_points %d)", len(b), len(cs), c.MinPoints))
+		res.Note = fmt.Sprintf("too few points: %d on the baseline, %d on the canary (min_points %d)", len(b), len(cs), c.MinPoints)
 		return res
 	}
 	res.Baseline.Median, res.Canary.Median = median(b), median(cs)
@@ -465,7 +471,7 @@ func (c Config) compareSeries(name string, b, cs []float64) Result {
 		}
 	case Either:
 		if up || down {
-			res.P = p
+			res.P, res.up = p, up
 		}
 	}
 	return res

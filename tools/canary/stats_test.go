@@ -67,3 +67,35 @@ func TestCostFloorAndTolerance(t *testing.T) {
 		t.Errorf("20 points: status %s, want nodata below min_points", r.Status)
 	}
 }
+
+func TestExtraMetricDirection(t *testing.T) {
+	yes := true
+	traffic := func() map[Group]*Traffic {
+		return map[Group]*Traffic{{Kind: "http", Route: "/orders", Method: "POST"}: {Latency: hist(1000, 3000, 4000, 1500, 400, 80, 20)}}
+	}
+	for _, tt := range []struct {
+		dir       Direction
+		can       float64
+		want      Verdict
+		wantState Status
+	}{
+		{Decrease, 50, Fail, StatusLow},   // lower hit ratio is worse
+		{Decrease, 150, Pass, StatusHigh}, // higher is better: reported, not failed
+		{Increase, 50, Pass, StatusLow},
+		{Either, 150, Fail, StatusHigh},
+	} {
+		cfg := Config{Metrics: []MetricConfig{{Name: "hit_ratio", Query: "x{ {{selector}} }", Direction: tt.dir, Judged: Judged{Critical: &yes}}}}
+		base := SideData{Groups: traffic(), Series: map[string][]float64{"hit_ratio": steady(60, 100)}}
+		can := SideData{Groups: traffic(), Series: map[string][]float64{"hit_ratio": steady(60, tt.can)}}
+		rep := Compare(cfg, base, can)
+		var got Status
+		for _, r := range rep.Results {
+			if r.Metric == "hit_ratio" {
+				got = r.Status
+			}
+		}
+		if rep.Verdict != tt.want || got != tt.wantState {
+			t.Errorf("%s, canary %v: verdict %s status %s, want %s %s (%v)", tt.dir, tt.can, rep.Verdict, got, tt.want, tt.wantState, rep.Reasons)
+		}
+	}
+}
