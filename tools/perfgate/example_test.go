@@ -45,3 +45,27 @@ func ExampleCompare() {
 	// | `BenchmarkParse-8` | B/op | 64 | 80 | +25.00% | exact | **FAIL** | B/op gated exactly: 64 -> 80 |
 	// | `BenchmarkParse-8` | allocs/op | 1 | 2 | +100.00% | exact | **FAIL** | allocs/op gated exactly: 1 -> 2 |
 }
+
+// Find the change points of a benchmark history: each file is one commit's run, written by
+// perfobs gate record. Here five commits of 2% each drift the benchmark by 10%, then one
+// commit steps it up by 15%.
+func ExampleAnalyzeHistory() {
+	h, err := perfgate.ReadHistory("testdata/history/series")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := perfgate.AnalyzeHistory(h, perfgate.Config{}, perfgate.HistoryOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range rep.Changes {
+		fmt.Printf("%s %s from commit %.6s to %.6s: %+.0f%%\n", c.Benchmark, c.Kind, h.Commits[c.First].Hash, h.Commits[c.Last].Hash, 100*float64(c.Delta))
+	}
+	fmt.Println("newest commit:", rep.Verdict())
+	// Output:
+	// BenchmarkHot-2 drift from commit 040404 to 080808: +10%
+	// BenchmarkHot-2 step from commit 101010 to 101010: +15%
+	// newest commit: PASS
+}

@@ -84,7 +84,14 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "### Benchmark gate: %s\n\n", r.summaryLine())
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
 	b.WriteString("|" + strings.Repeat(" --- |", len(header)) + "\n")
+	hidden := 0
 	for _, row := range r.Rows {
+		// A pull request comment lists what changed: a passing row without a significant
+		// difference is noise, counted below but not shown.
+		if row.Verdict == Pass && !row.Significant {
+			hidden++
+			continue
+		}
 		c := r.cells(row)
 		for i := range c {
 			c[i] = strings.ReplaceAll(c[i], "|", `\|`)
@@ -94,6 +101,9 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 			c[6] = "**" + c[6] + "**"
 		}
 		b.WriteString("| " + strings.Join(c, " | ") + " |\n")
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, "\n%d more without a significant change.\n", hidden)
 	}
 	for _, n := range r.Notes {
 		b.WriteString("\n- " + n)

@@ -222,3 +222,38 @@ func TestRecordRefusesBadInput(t *testing.T) {
 		t.Errorf("recorded:\n%s\nwant prefix:\n%s", out.String(), want)
 	}
 }
+
+func FuzzParseHistory(f *testing.F) {
+	for _, name := range []string{"series/20260301T120000Z-010101010101.txt", "mixed.txt", "renamed.txt", "no-commit.txt", "bad-time.txt", "two-times.txt", "thin-newest.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata/history", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := ParseHistory(bytes.NewReader(data), "fuzz.txt")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "history: ") {
+				t.Errorf("error without the history prefix: %v", err)
+			}
+			return
+		}
+		if len(h.Commits) == 0 || len(h.Series) == 0 {
+			t.Fatalf("no error but %d commits and %d series", len(h.Commits), len(h.Series))
+		}
+		rep, err := AnalyzeHistory(h, Config{}, HistoryOptions{Bootstrap: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range rep.Changes {
+			if c.First > c.Last || c.Last >= len(h.Commits) {
+				t.Fatalf("change out of range: %+v", c)
+			}
+		}
+		var out bytes.Buffer
+		if err := rep.WriteHTML(&out); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

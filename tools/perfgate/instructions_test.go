@@ -1,6 +1,7 @@
 package perfgate
 
 import (
+	"bytes"
 	"errors"
 	"os/exec"
 	"path/filepath"
@@ -105,5 +106,40 @@ func TestParseCallgrindTotal(t *testing.T) {
 func TestBenchPattern(t *testing.T) {
 	if got := benchPattern("BenchmarkA/size=1.5"); got != `^BenchmarkA$/^size=1\.5$` {
 		t.Errorf("pattern %q", got)
+	}
+}
+
+func FuzzParseCallgrind(f *testing.F) {
+	f.Add([]byte("# callgrind format\nversion: 1\nevents: Ir\nfn=(1) main.f\n3 10\ncfn=(2) runtime.getitab\ncalls=1 0\n3 5\nfn=(2)\n0 5\nsummary: 15\n"))
+	f.Add([]byte("version: 1\nfn=a\n+1 3\n* 4\ntotals: 7\n"))
+	f.Add([]byte("fn=(3)\n1 1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseCallgrind(bytes.NewReader(data), "cg.out")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "cg.out") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if s := c.Steady(); s > c.Total {
+			t.Errorf("steady %d above the total %d", s, c.Total)
+		}
+		if _, err := ParseCallgrindTotal(bytes.NewReader(data), "cg.out"); err != nil {
+			t.Errorf("ParseCallgrind accepts what ParseCallgrindTotal refuses: %v", err)
+		}
+	})
+}
+
+func TestParseCallgrindSelfCosts(t *testing.T) {
+	in := "# callgrind format\nversion: 1\nevents: Ir\nfn=(1) main.f\n3 10\ncfn=(2) runtime.getitab\ncalls=1 0\n3 5\nfn=(2)\n0 5\nsummary: 15\n"
+	c, err := ParseCallgrind(strings.NewReader(in), "cg.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Total != 15 || c.Self["main.f"] != 10 || c.Self["runtime.getitab"] != 5 || c.Steady() != 10 {
+		t.Errorf("total %d self %v steady %d", c.Total, c.Self, c.Steady())
+	}
+	if _, err := ParseCallgrind(strings.NewReader("version: 1\nfn=(9)\n1 1\nsummary: 1\n"), "cg.out"); err == nil || !strings.Contains(err.Error(), "cg.out:2: compression id (9) used before it is defined") {
+		t.Errorf("undefined id: %v", err)
 	}
 }
