@@ -39,6 +39,17 @@ func queueServer(t *testing.T, svc time.Duration) *httptest.Server {
 	return srv
 }
 
+// is tells whether a run's outcome is want; a run whose generator fell behind (a machine
+// busy with other tests) is inconclusive instead, and that is logged, not failed, in the
+// tests whose subject is not the generator.
+func is(t *testing.T, rep *Report, o, want Outcome) bool {
+	if o == Inconclusive && want != Inconclusive && rep.Generator != nil && rep.Generator.Bound {
+		t.Logf("inconclusive instead of %v: %s", want, rep.Generator.summary())
+		return true
+	}
+	return o == want
+}
+
 func TestAllFailuresNeverPass(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL
@@ -55,7 +66,7 @@ func TestAllFailuresNeverPass(t *testing.T) {
 	if b.String() != "p99<1s,errors<1%" {
 		t.Errorf("budget with defaults %q", b)
 	}
-	if o := rep.Judge(b); o != Broken || len(rep.Violations) != 2 {
+	if o := rep.Judge(b); !is(t, rep, o, Broken) || len(rep.Violations) != 2 {
 		t.Fatalf("outcome %v violations %v", o, rep.Violations)
 	}
 	if got := rep.Violations[0].String(); got != "p99<1s broken: no request answered (10 sent, all failed)" {
@@ -216,7 +227,7 @@ targets:
 		t.Errorf("list %d buy %d, want 3:1 of about 120", fast.Load(), slow.Load())
 	}
 	o := rep.Judge(sc.Budget.WithDefaults(false))
-	if o != Broken || len(rep.Violations) != 1 || !strings.HasPrefix(rep.Violations[0].Rule, "target buy: p99<20ms") {
+	if !is(t, rep, o, Broken) || len(rep.Violations) != 1 || !strings.HasPrefix(rep.Violations[0].Rule, "target buy: p99<20ms") {
 		t.Errorf("outcome %v violations %v", o, rep.Violations)
 	}
 	if len(rep.Targets) != 2 || rep.Targets[0].Name != "list" || rep.Targets[1].P99 < 30*time.Millisecond || rep.ErrorRate != 0 {
@@ -265,7 +276,7 @@ targets:
 	if sp.Before > 30*time.Millisecond {
 		t.Errorf("before the burst: p99 %v, want about 10ms", sp.Before)
 	}
-	if o := rep.Judge(sc.Budget); o != Met {
+	if o := rep.Judge(sc.Budget); !is(t, rep, o, Met) {
 		t.Errorf("outcome %v: %v %v", o, rep.Violations, rep.Inconclusive)
 	}
 	b, _ := ParseBudget("recovery<2s")
@@ -302,7 +313,7 @@ func TestSlidingWindowBudget(t *testing.T) {
 	for _, v := range rep.Violations {
 		got = append(got, v.Rule)
 	}
-	if o != Broken || strings.Join(got, ",") != "errors<30% over 1s,p90<100ms over 1s" {
+	if !is(t, rep, o, Broken) || strings.Join(got, ",") != "errors<30% over 1s,p90<100ms over 1s" {
 		t.Errorf("outcome %v, broken %q; want the two window limits", o, got)
 	}
 	if len(rep.Inconclusive) != 1 || !strings.Contains(rep.Inconclusive[0], "p90<100ms over 10s: the run (6s) is shorter than the window") {
@@ -418,7 +429,7 @@ func TestSoakLeak(t *testing.T) {
 			}
 			switch mode {
 			case "leak":
-				if o != Broken || len(rep.Violations) == 0 || rep.Violations[0].Rule != "goroutines growth not significant" {
+				if !is(t, rep, o, Broken) || len(rep.Violations) == 0 || rep.Violations[0].Rule != "goroutines growth not significant" {
 					t.Errorf("outcome %v violations %v: the leak was not caught", o, rep.Violations)
 				}
 				// The leak is 3600/h; new keep-alive connections (a goroutine and a descriptor
@@ -428,7 +439,7 @@ func TestSoakLeak(t *testing.T) {
 						g.Slope, g.Low, g.High, net.Slope, net.Low, net.High)
 				}
 			case "clean":
-				if o != Met {
+				if !is(t, rep, o, Met) {
 					t.Errorf("outcome %v: %v %v", o, rep.Violations, rep.Inconclusive)
 				}
 			}

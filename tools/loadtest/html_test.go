@@ -121,6 +121,7 @@ stages:
   - {duration: 4s, rate: 40}
 bursts:
   - {at: 1s, duration: 500ms, rate: 150}
+spike: {window: 500ms, threshold: 1s}
 targets:
   - {url: /work}
 `), "html.yaml", srv.URL)
@@ -230,9 +231,28 @@ targets:
 		if pts != 2*len(res.Steps) {
 			t.Errorf("%d points for %d steps", pts, len(res.Steps))
 		}
-		// Capacity is 100 req/s: p99 rises past 60 (sooner on a busy machine), 140 breaks.
-		if res.Knee < 60 || (res.Breaking != 0 && res.Breaking < res.Knee) || len(marks) == 0 || marks[0] != fmt.Sprintf("knee@%g", res.Knee) {
-			t.Errorf("knee %v, marks %q", res.Knee, marks)
+		// Capacity is 100 req/s: p99 rises past 60 (sooner on a busy machine), 140 breaks;
+		// on a very busy machine the generator may fall behind first, and that is marked.
+		want := map[string]bool{}
+		if res.Knee > 0 {
+			want[fmt.Sprintf("knee@%g", res.Knee)] = true
+		}
+		if res.Breaking > 0 && res.Breaking != res.Knee {
+			want[fmt.Sprintf("breaking point@%g", res.Breaking)] = true
+		}
+		if res.GeneratorLimit > 0 {
+			want[fmt.Sprintf("generator limit@%g", res.GeneratorLimit)] = true
+		}
+		if len(marks) == 0 || len(marks) != len(want) {
+			t.Errorf("marks %q, want %v", marks, want)
+		}
+		for _, m := range marks {
+			if !want[m] {
+				t.Errorf("mark %q, want %v", m, want)
+			}
+		}
+		if res.GeneratorLimit == 0 && (res.Knee < 60 || (res.Breaking != 0 && res.Breaking < res.Knee)) {
+			t.Errorf("knee %v breaking %v", res.Knee, res.Breaking)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,14 +39,10 @@ func serve(mode string) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	block := make(chan struct{})
-	var n int64
-	var mu = make(chan struct{}, 1)
+	var count atomic.Int64
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		mu <- struct{}{}
-		n++
-		leak := mode == "leak" && n%100 == 0
-		<-mu
-		if leak {
+		n := count.Add(1)
+		if mode == "leak" && n%100 == 0 {
 			go func() { <-block }() // never returns: the leak under test
 		}
 		w.Write([]byte("ok " + strconv.FormatInt(n, 10)))

@@ -250,6 +250,7 @@ func (c *config) execute(ctx context.Context, p plan, targets []Target, prefix s
 	if len(targets) == 0 {
 		return nil, errors.New("load: no target")
 	}
+	targets = slices.Clone(targets) // defaults are filled in below
 	keys := map[string]int32{}
 	for i, t := range targets {
 		if t.Method == "" {
@@ -422,6 +423,12 @@ loop:
 	slices.SortFunc(recs, func(a, b record) int { return cmpDur(a.at, b.at) })
 	rep := newReport(recs, p.mean, errs)
 	rep.planned, rep.offered, rep.targets = p.duration, p.rate, targets
+	if p.duration > 0 && ctx.Err() == nil {
+		// The run lasted as planned: rates are over its whole length, not between the first
+		// and the last send.
+		rep.Duration = p.duration
+		rep.Sent = float64(rep.Requests) / p.duration.Seconds()
+	}
 	rep.Generator = generatorHealth(rep, flight.top.Load(), c.maxWorkers, cpu, wall)
 	rep.buildTimeline()
 	rep.Generator.since(rep)
