@@ -5,6 +5,7 @@ package statuspage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
@@ -30,10 +33,14 @@ const (
 
 // service is the instrumented service of the test and the private listener of its
 // DebugHandler.
-func service(t *testing.T) (svc, debug *httptest.Server) {
+func service(t *testing.T, spans *tracetest.SpanRecorder) (svc, debug *httptest.Server) {
 	t.Helper()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(spans))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
 	obs, err := perfobs.Start(context.Background(), perfobs.Config{Service: "checkout", Version: "1.4.2",
-		LookupEnv: func(string) (string, bool) { return "", false }})
+		LookupEnv:      func(string) (string, bool) { return "", false },
+		TracerProvider: tp, // sampled requests attach exemplars
+		FlightRecorder: perfobs.FlightRecorderConfig{Budget: time.Second, Budgets: map[string]time.Duration{"/slow": 30 * time.Millisecond}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +54,9 @@ func service(t *testing.T) (svc, debug *httptest.Server) {
 		}
 		w.WriteHeader(http.StatusCreated)
 	})
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond) // over its budget: a flight-recorder snapshot
+	})
 	mux.HandleFunc("GET /legacy/", func(w http.ResponseWriter, r *http.Request) {
 		middleware.SetRoute(w, evilRoute) // a route name nobody should trust
 		w.Write([]byte("ok"))
@@ -58,7 +68,8 @@ func service(t *testing.T) (svc, debug *httptest.Server) {
 	return svc, debug
 }
 
-// load sends the known load: 40 user lookups, 10 orders of which 4 fail, 3 legacy pages.
+// load sends the known load: 40 user lookups, 10 orders of which 4 fail, 3 legacy pages, and
+// one slow request.
 func load(t *testing.T, base string) {
 	t.Helper()
 	send := func(method, path string) {
@@ -82,6 +93,7 @@ func load(t *testing.T, base string) {
 	for i := range 3 {
 		send("GET", fmt.Sprintf("/legacy/%d", i))
 	}
+	send("GET", "/slow")
 	http.DefaultClient.CloseIdleConnections()
 }
 
@@ -116,6 +128,28 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// waitSnapshot waits until the flight recorder lists a snapshot (it writes them in the
+// background).
+func waitSnapshot(t *testing.T, debugURL string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(debugURL + "/debug/perfobs/api/traces")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("api/traces: %v", err)
+		}
+		if len(list) > 0 {
+			return
+		}
+	}
+	t.Fatal("no flight-recorder snapshot of the slow request after 10 s")
+}
+
 // run runs one action and fails the test on its error.
 func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
@@ -147,8 +181,10 @@ const readRows = `Array.from(document.querySelectorAll('tr.red')).map(tr => ({
 // dialog; the screenshot is kept as the test's artifact (go test -artifacts).
 func TestStatusPageInChromium(t *testing.T) {
 	leaktest.Check(t)
-	svc, debug := service(t)
+	spans := tracetest.NewSpanRecorder()
+	svc, debug := service(t, spans)
 	load(t, svc.URL)
+	waitSnapshot(t, debug.URL)
 	ctx := browser(t)
 
 	// Subscribe to the console before the page loads, and read it in the background.
@@ -176,6 +212,9 @@ func TestStatusPageInChromium(t *testing.T) {
 	imgs := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('img, script').length`))
 	names := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('td.name[rowspan]')).map(td => td.textContent)`))
 	css := run(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).fontFamily`))
+	traceIDs := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('td.trace-id')).map(td => td.textContent)`))
+	snapshots := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#traces-table table.trace').length`))
+	snapshotLinks := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#traces-table a')).map(a => a.getAttribute('href'))`))
 	run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('details').forEach(d => d.open = true), 0`)) // histograms in the screenshot
 	shot := run(t, ctx, chromedp.FullScreenshot(100))
 	time.Sleep(300 * time.Millisecond) // late console messages
@@ -217,8 +256,40 @@ func TestStatusPageInChromium(t *testing.T) {
 			}
 		}
 	}
-	if len(rows) != 3*4 {
-		t.Errorf("%d rendered RED rows, want 12 (3 routes x 4 windows)", len(rows))
+	if r := got["GET /slow start"]; r.Requests != "1" {
+		t.Errorf("GET /slow since start: %+v, want 1 request", r)
+	}
+	if len(rows) != 4*4 {
+		t.Errorf("%d rendered RED rows, want 16 (4 routes x 4 windows)", len(rows))
+	}
+	// Exemplars: the trace ids shown are those of spans the service recorded.
+	known := map[string]bool{}
+	for _, s := range spans.Ended() {
+		known[s.SpanContext().TraceID().String()] = true
+	}
+	shown := 0
+	for _, id := range traceIDs {
+		if !known[id] {
+			t.Errorf("exemplar trace id %q is not a recorded span's", id)
+		}
+		shown++
+	}
+	if shown == 0 {
+		t.Errorf("no exemplar trace id rendered (%d spans recorded)", len(known))
+	}
+	// The flight recorder's snapshot is listed, with links to its files that serve.
+	if snapshots < 1 || len(snapshotLinks) == 0 {
+		t.Errorf("%d flight-recorder snapshots and links %q rendered, want the slow request's", snapshots, snapshotLinks)
+	}
+	for _, href := range snapshotLinks {
+		resp, err := http.Get(debug.URL + href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("snapshot link %s: status %d", href, resp.StatusCode)
+		}
 	}
 	if imgs != 0 {
 		t.Errorf("the page holds %d img or script elements: a label became markup", imgs)
