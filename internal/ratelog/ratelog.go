@@ -17,7 +17,8 @@ import (
 // SuppressedKey is the attribute that counts the lines left out since the previous one.
 const SuppressedKey = "suppressed_since_last"
 
-// Limiter lets one line through per interval. The zero Limiter lets every line through; use New.
+// Limiter lets one line through per interval. Make one with New, or use the zero Limiter with
+// AllowEvery, which names the interval at each call (for structs built as literals).
 type Limiter struct {
 	every      time.Duration
 	last       atomic.Int64 // unix nanoseconds of the last line let through; 0: none yet
@@ -30,7 +31,10 @@ func New(every time.Duration) *Limiter { return &Limiter{every: every} }
 
 // Allow reports whether a line may be written now and, when it may, how many lines were refused
 // since the previous one. A refused call is counted.
-func (l *Limiter) Allow() (suppressed int64, ok bool) {
+func (l *Limiter) Allow() (suppressed int64, ok bool) { return l.AllowEvery(l.every) }
+
+// AllowEvery is Allow with the interval given here rather than to New.
+func (l *Limiter) AllowEvery(every time.Duration) (suppressed int64, ok bool) {
 	var now int64
 	if l.now != nil {
 		now = l.now().UnixNano()
@@ -38,7 +42,7 @@ func (l *Limiter) Allow() (suppressed int64, ok bool) {
 		now = time.Now().UnixNano()
 	}
 	last := l.last.Load()
-	if last != 0 && now-last < int64(l.every) || !l.last.CompareAndSwap(last, now) {
+	if last != 0 && now-last < int64(every) || !l.last.CompareAndSwap(last, now) {
 		l.suppressed.Add(1)
 		return 0, false
 	}

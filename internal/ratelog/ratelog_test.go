@@ -63,6 +63,19 @@ func TestLimiterConcurrent(t *testing.T) {
 	}
 }
 
+func TestZeroLimiterWithAllowEvery(t *testing.T) {
+	var l Limiter
+	if _, ok := l.AllowEvery(time.Hour); !ok {
+		t.Fatal("the first line is refused")
+	}
+	if _, ok := l.AllowEvery(time.Hour); ok {
+		t.Fatal("a second line within the hour is allowed")
+	}
+	if n, ok := l.AllowEvery(0); !ok || n != 1 {
+		t.Fatalf("AllowEvery(0) = %d, %v; want 1 suppressed, allowed", n, ok)
+	}
+}
+
 func TestLimiterSuppressedPathDoesNotAllocate(t *testing.T) {
 	l := New(time.Hour)
 	l.Allow()
