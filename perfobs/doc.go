@@ -10,6 +10,10 @@
 //	mux.Handle("GET /metrics", obs.MetricsHandler())
 //	srv := &http.Server{Handler: obs.HTTP(mux)}
 //
+// DebugHandler serves pprof, a status page (RED per route and method over the last minute, 10
+// minutes and hour, runtime, profiling, SLOs, flight-recorder snapshots) and its JSON API, for a
+// private listener; the SDK never mounts it.
+//
 // The Observer keeps its own registry; it never touches prometheus.DefaultRegisterer. The
 // service adds its own collectors through Registerer. Settings come from Config first, then from
 // the standard variables OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_*,
