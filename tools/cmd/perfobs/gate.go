@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/perfobs/perfobs-go/tools/perfgate"
@@ -16,6 +17,7 @@ import (
 const gateUsage = `usage:
   perfobs gate --base OLD.txt --new NEW.txt [flags]
   perfobs gate --head-to-head --base-rev REV [--bench REGEX] [--instructions] [flags] [PKG...]
+  perfobs gate --base-bin OLD.test --new-bin NEW.test [--instructions] [flags]
   perfobs gate record --history DIR [flags] [FILE]      (perfobs gate record -h)
   perfobs gate history [flags] FILE|DIR...              (perfobs gate history -h)
   perfobs gate calibrate [flags] [PKG]                  (perfobs gate calibrate -h)
@@ -71,7 +73,10 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		saveDir      = fs.String("save", "", "write the raw outputs to `dir`/base.txt and new.txt (head-to-head)")
 		acceptIncon  = fs.Bool("accept-inconclusive", false, "let a result with too few samples warn instead of failing with exit status 3")
 		instructions = fs.Bool("instructions", false, "count instructions/op under valgrind's callgrind instead of timing (head-to-head)")
-		instrIters   = fs.Int("instr-iters", 1000, "iterations of the long callgrind run; the short one runs 1 (--instructions)")
+		instrIters   = fs.Int("instr-iters", 5000, "iterations of the long callgrind run; the short one runs 1 (--instructions)")
+		baseBin      = fs.String("base-bin", "", "prebuilt test `binary` of the base, run interleaved with --new-bin (go test -c)")
+		newBin       = fs.String("new-bin", "", "prebuilt test `binary` of the new code")
+		binDir       = fs.String("bin-dir", "", "directory the --base-bin and --new-bin binaries run in (default: the current one)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -109,13 +114,37 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return usageErr("%v", err)
 	}
-	if *instructions && !*headToHead {
-		return usageErr("--instructions measures: it needs --head-to-head (or gate calibrate --instructions)")
+	bins := *baseBin != "" || *newBin != ""
+	if *instructions && !*headToHead && !bins {
+		return usageErr("--instructions measures: it needs --head-to-head or --base-bin/--new-bin (or gate calibrate --instructions)")
 	}
 
 	var base, head *perfgate.Results
 	var baseName, newName string
-	if *headToHead {
+	if bins {
+		if *baseBin == "" || *newBin == "" || *headToHead || *basePath != "" || *newPath != "" {
+			return usageErr("--base-bin and --new-bin go together, without --head-to-head, --base or --new")
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		b := perfgate.Binaries{Base: *baseBin, New: *newBin, Dir: *binDir, Bench: *bench, Count: *count, BenchTime: *benchTime, Log: stderr}
+		if *instructions {
+			b.Instructions = &perfgate.Instructions{High: *instrIters}
+		}
+		pair, err := perfgate.RunBinaries(ctx, b)
+		if err != nil {
+			fmt.Fprintf(stderr, "perfobs gate: %v\n", err)
+			return exitUsage
+		}
+		base, head = pair.Base, pair.New
+		baseName, newName = *baseBin, *newBin
+		if *saveDir != "" {
+			if err := savePair(*saveDir, pair); err != nil {
+				fmt.Fprintf(stderr, "perfobs gate: %v\n", err)
+				return exitUsage
+			}
+		}
+	} else if *headToHead {
 		if *basePath != "" || *newPath != "" {
 			return usageErr("--head-to-head measures both sides: drop --base and --new")
 		}
@@ -164,6 +193,9 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts := []perfgate.CompareOption{perfgate.WithNames(baseName, newName)}
+	if bins {
+		opts = append(opts, perfgate.WithAllowMissing())
+	}
 	if *allowMissing || *headToHead {
 		// A benchmark added by the change has no base: report it and pass.
 		opts = append(opts, perfgate.WithAllowMissing())
@@ -185,4 +217,25 @@ func runGate(args []string, stdout, stderr io.Writer) int {
 		return exitInconclusive
 	}
 	return exitOK
+}
+
+// savePair writes both sides of a run in Go benchmark format, as dir/base.txt and dir/new.txt.
+func savePair(dir string, pair *perfgate.Pair) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, res := range map[string]*perfgate.Results{"base.txt": pair.Base, "new.txt": pair.New} {
+		var b strings.Builder
+		for _, n := range res.Names() {
+			for _, u := range res.Units(n) {
+				for _, v := range res.Values(n, u) {
+					fmt.Fprintf(&b, "%s 1 %v %s\n", n, v, u)
+				}
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

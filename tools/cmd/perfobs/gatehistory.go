@@ -254,7 +254,7 @@ func runGateCalibrate(args []string, stdout, stderr io.Writer) int {
 		factor       = fs.Float64("factor", perfgate.DefaultSpreadFactor, "threshold = factor x spread")
 		benchTime    = fs.String("benchtime", "", "-test.benchtime for each timed run, such as 100ms")
 		instructions = fs.Bool("instructions", false, "count instructions/op under callgrind instead of timing")
-		instrIters   = fs.Int("instr-iters", 1000, "iterations of the long callgrind run (--instructions)")
+		instrIters   = fs.Int("instr-iters", 5000, "iterations of the long callgrind run (--instructions)")
 	)
 	if code, ok := parseSub(fs, args); !ok {
 		return code
