@@ -266,7 +266,7 @@ targets:
 	if !sp.Recovered || sp.Recovery < 2400*time.Millisecond || sp.Recovery > 3200*time.Millisecond {
 		t.Errorf("recovery %v (recovered %v), want about 2.8s", sp.Recovery, sp.Recovered)
 	}
-	if sp.During.Requests < 295 || sp.During.Requests > 305 || sp.During.ErrorRate != 0 {
+	if sp.During.Requests < 270 || sp.During.Requests > 305 || sp.During.ErrorRate != 0 { // 300, less what a busy machine sends late
 		t.Errorf("during the burst: %+v", sp.During)
 	}
 	// The last request of the burst waits for the 2s of work ahead of it.
