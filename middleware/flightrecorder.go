@@ -36,8 +36,8 @@ func WithFlightRecorder(r *flightrecorder.Recorder) Option {
 type flightTask = *trace.Task
 
 // startTask starts r's task, named by its route when the mux tells it now, and returns r with the
-// task in its context.
-func (h *handler) startTask(r *http.Request, span oteltrace.Span) (*http.Request, *trace.Task) {
+// task in its context, and the task's name.
+func (h *handler) startTask(r *http.Request, span oteltrace.Span) (*http.Request, *trace.Task, string) {
 	mux := h.rec.cfg.ServeMux
 	if mux == nil {
 		mux, _ = h.next.(*http.ServeMux)
@@ -52,14 +52,17 @@ func (h *handler) startTask(r *http.Request, span oteltrace.Span) (*http.Request
 		name = methodNames[methodIndex(r.Method)] // the route is logged at the end
 	}
 	ctx, task := flightrecorder.StartTask(r.Context(), name, traceIDOf(span))
-	return r.WithContext(ctx), task
+	return r.WithContext(ctx), task, name
 }
 
-// flightDone ends the request's task, logging its route (the task may be named by the method
-// only, or SetRoute may have changed the route), and hands its duration to the flight recorder;
-// when that takes a snapshot, the span (not yet ended) gets the snapshot's id.
-func (h *handler) flightDone(ctx context.Context, task *trace.Task, span oteltrace.Span, route string, elapsed time.Duration) {
-	trace.Log(ctx, flightrecorder.LogRoute, route)
+// flightDone ends the request's task, logging its route when the task's name is not the route
+// (named by the method only, or SetRoute or a route function changed it), and hands its duration
+// to the flight recorder; when that takes a snapshot, the span (not yet ended) gets the
+// snapshot's id.
+func (h *handler) flightDone(ctx context.Context, task *trace.Task, name string, span oteltrace.Span, route string, elapsed time.Duration) {
+	if name != route {
+		trace.Log(ctx, flightrecorder.LogRoute, route)
+	}
 	task.End()
 	flightObserve(h.rec.cfg.FlightRecorder, span, route, elapsed)
 }

@@ -103,3 +103,12 @@ func BenchmarkMiddlewareHTTPTracerOn(b *testing.B) {
 	newFlightRecorder(b, time.Hour)
 	benchServe(b, middleware.HTTP(benchMux(), middleware.WithRegisterer(prometheus.NewRegistry())))
 }
+
+// BenchmarkMiddlewareHTTPFlightRecorderNoMux is BenchmarkMiddlewareHTTPFlightRecorder when the
+// middleware cannot see the ServeMux (a wrapped handler): the task is named by the method and the
+// route logged at the end, so the comparison gives the cost of the route lookup.
+func BenchmarkMiddlewareHTTPFlightRecorderNoMux(b *testing.B) {
+	fr := newFlightRecorder(b, time.Hour)
+	mux := benchMux()
+	benchServe(b, middleware.HTTP(http.HandlerFunc(mux.ServeHTTP), middleware.WithRegisterer(prometheus.NewRegistry()), middleware.WithFlightRecorder(fr)))
+}

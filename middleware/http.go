@@ -41,7 +41,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r, span = h.startServerSpan(r, method, scheme)
 	}
 	if cfg.FlightRecorder != nil {
-		r, c.task = h.startTask(r, span)
+		r, c.task, c.taskName = h.startTask(r, span)
 	}
 	active := int(method)*2 + int(scheme)
 	h.rec.server.active.Add(active, c.shard, 1)
@@ -88,7 +88,7 @@ func (h *handler) done(c *core, r *http.Request, start time.Duration, method, sc
 		hist = m.duration.GetOrCreate(key, key.labels)
 	}
 	if c.task != nil {
-		h.flightDone(r.Context(), c.task, span, key.route, elapsed)
+		h.flightDone(r.Context(), c.task, c.taskName, span, key.route, elapsed)
 	}
 	if span != nil {
 		h.endServerSpan(span, key, key.route, panicked, m, hist, c.shard, end, elapsed)

@@ -49,6 +49,7 @@ type core struct {
 	body        countingBody
 	last        coreCache  // kept across requests (the core is pooled per P)
 	task        flightTask // the request's runtime/trace task; nil without WithFlightRecorder
+	taskName    string     // the task's name: the route is logged only when it differs
 }
 
 func (c *core) reset(w http.ResponseWriter) {
