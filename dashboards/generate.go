@@ -57,6 +57,9 @@ func buildBoards(m *alerts.Model, opts ...Option) ([]namedBoard, error) {
 	if m.Native() {
 		opts = append(slices.Clip(opts), WithNativeHistograms())
 	}
+	if m.Naming == "classic" {
+		opts = append(slices.Clip(opts), WithClassicNames())
+	}
 	boards, err := specless(opts)
 	if err != nil {
 		return nil, err

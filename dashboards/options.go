@@ -25,6 +25,7 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 type config struct {
 	profilesURL string
 	native      bool
+	classic     bool // WithClassicNames
 }
 
 // WithNativeHistograms makes the RED dashboard read the native series of the HTTP and gRPC

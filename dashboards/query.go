@@ -53,6 +53,9 @@ func sumBy(by []string, expr string) string {
 type histogram struct {
 	name   string
 	native bool
+	// counter, when set, is the counter whose rate counts the requests (classic gRPC names, whose
+	// histogram has no status label); errMatcher selects the failed ones (default error_type!="").
+	counter, errMatcher string
 }
 
 // withNative returns h reading native series when native is set.
@@ -82,6 +85,9 @@ func (h histogram) bucket(matchers []string) string {
 
 // rate is the per-second rate of observations, summed by the given labels.
 func (h histogram) rate(by []string, matchers []string) string {
+	if h.counter != "" {
+		return rateOf(by, h.counter, matchers)
+	}
 	if h.native {
 		return sumBy(by, "histogram_count(rate("+h.count(matchers)+"["+rateInterval+"]))")
 	}
@@ -92,7 +98,11 @@ func (h histogram) rate(by []string, matchers []string) string {
 // with traffic and no errors answers 0, not nothing: the error side falls back to the total side
 // times zero. A label set without traffic answers nothing, as a ratio of no requests should.
 func (h histogram) errorRatio(by []string, matchers []string) string {
-	errs := h.rate(by, append(append([]string(nil), matchers...), catalog.LabelErrorType+`!=""`))
+	errMatcher := h.errMatcher
+	if errMatcher == "" {
+		errMatcher = catalog.LabelErrorType + `!=""`
+	}
+	errs := h.rate(by, append(append([]string(nil), matchers...), errMatcher))
 	total := h.rate(by, matchers)
 	return "(" + errs + " or " + total + " * 0) / " + total
 }

@@ -5,8 +5,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
-
-	"github.com/perfobs/perfobs-go/catalog"
 )
 
 // REDUID is the uid of the service RED dashboard.
@@ -56,19 +54,20 @@ func serviceRED(opts ...Option) (dashboard.Dashboard, error) {
 		Url(cfg.profilesURL).
 		TargetBlank(true))
 
-	httpH, rpcH := httpServer.withNative(cfg.native), rpcServer.withNative(cfg.native)
+	names := namesFor(cfg)
+	httpH, rpcH := names.http, names.rpc
 	bd.b.WithVariable(datasourceVar())
 	// A service may serve HTTP, gRPC or both: its job and instances come from either histogram.
 	for _, v := range jobAndInstance(httpH.series() + "|" + rpcH.series()) {
 		bd.b.WithVariable(v)
 	}
 	bd.b.WithVariable(queryVar(varRoute, "Route",
-		labelValues(httpH.count(targetMatchers()), catalog.LabelRoute), true))
+		labelValues(httpH.count(targetMatchers()), names.route), true))
 	bd.b.WithVariable(queryVar(varMethod, "gRPC method",
-		labelValues(rpcH.count(targetMatchers()), catalog.LabelRPCMethod), true))
+		labelValues(rpcH.count(targetMatchers()), names.method), true))
 
-	http := with(catalog.LabelRoute + `=~"$` + varRoute + `"`)
-	rpc := with(catalog.LabelRPCMethod + `=~"$` + varMethod + `"`)
+	http := with(names.route + `=~"$` + varRoute + `"`)
+	rpc := with(names.method + `=~"$` + varMethod + `"`)
 	none := []string(nil)
 
 	// HTTP overview.
@@ -80,11 +79,11 @@ func serviceRED(opts ...Option) (dashboard.Dashboard, error) {
 	bd.add(6, statHeight, statPanel("p99 latency", "99th percentile of HTTP request duration.", units.Seconds,
 		steps("green", latencySteps...), query{expr: httpH.quantile(0.99, none, http)}))
 	bd.add(6, statHeight, statPanel("In-flight requests", "HTTP requests being served now.", units.Short,
-		steps("green"), query{expr: sumBy(none, selector(catalog.HTTPServerActive, targetMatchers()...))}))
+		steps("green"), query{expr: sumBy(none, selector(names.active, targetMatchers()...))}))
 
 	bd.add(12, graphHeight, timeSeries("Request rate by status code", "HTTP requests per second by response status code.",
 		units.RequestsPerSecond,
-		query{expr: httpH.rate([]string{catalog.LabelStatusCode}, http), legend: legend(catalog.LabelStatusCode)}))
+		query{expr: httpH.rate([]string{names.status}, http), legend: legend(names.status)}))
 	bd.add(12, graphHeight, withThresholdLines(
 		timeSeries("Error ratio", "Failed HTTP requests / all HTTP requests. 0 when there is traffic and no error.",
 			units.PercentUnit, query{expr: httpH.errorRatio(none, http), legend: "error ratio"}).Min(0),
@@ -98,20 +97,20 @@ func serviceRED(opts ...Option) (dashboard.Dashboard, error) {
 
 	// HTTP by route.
 	bd.row("HTTP by route")
-	breakdown(bd, httpH, catalog.LabelRoute, http, profiles(),
+	breakdown(bd, httpH, names.route, http, profiles(),
 		[3]string{"Request rate by route", "Error ratio by route", "p99 latency by route"},
 		[3]string{"HTTP requests per second by route template.", "Failed HTTP requests / all HTTP requests, by route.",
 			"99th percentile of HTTP request duration by route, with exemplars."})
 
 	// gRPC by method.
 	bd.row("gRPC server by method")
-	breakdown(bd, rpcH, catalog.LabelRPCMethod, rpc, profiles(),
+	breakdown(bd, rpcH, names.method, rpc, profiles(),
 		[3]string{"RPC rate by method", "RPC error ratio by method", "RPC p99 latency by method"},
 		[3]string{"RPCs per second by method.", "Failed RPCs (error_type set) / all RPCs, by method.",
 			"99th percentile of RPC duration by method, with exemplars."})
 	bd.add(12, graphHeight, timeSeries("RPC rate by status code", "RPCs per second by gRPC status code.",
 		units.RequestsPerSecond,
-		query{expr: rpcH.rate([]string{catalog.LabelRPCStatus}, rpc), legend: legend(catalog.LabelRPCStatus)}))
+		query{expr: rpcH.rate([]string{names.rpcCode}, rpc), legend: legend(names.rpcCode)}))
 	bd.add(12, graphHeight, latencyPanel("RPC latency p50 / p90 / p99",
 		"RPC duration percentiles, with exemplars.", rpcH, none, rpc).DataLinks(profiles()))
 
