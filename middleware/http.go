@@ -151,9 +151,5 @@ func RouteFromPattern(pattern string) string {
 	if i < 0 {
 		return ""
 	}
-	pattern = pattern[i:]
-	if strings.HasSuffix(pattern, "{$}") {
-		pattern = pattern[:len(pattern)-len("{$}")]
-	}
-	return pattern
+	return strings.TrimSuffix(pattern[i:], "{$}")
 }

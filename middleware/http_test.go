@@ -177,18 +177,21 @@ func TestRealServerPanicAndHijack(t *testing.T) {
 			t.Errorf("missing %s in %v", want, keys(got))
 		}
 	}
-	if n := len(gather(t, reg, "http_server_response_body_size_bytes")); n != 1 {
+	if n := testutil.CollectAndCount(reg, "http_server_response_body_size_bytes"); n != 1 {
 		t.Errorf("response sizes: %d series, want only the aborted request's (hijacked bodies are not counted)", n)
 	}
 }
 
 // TestRouteWhenRequestIsCopied covers a request copied before the mux (an inner r.WithContext):
 // r.Pattern stays empty on the middleware's copy.
+// copyKey is a context key of the tests: a value under it makes the request a copy.
+type copyKey struct{}
+
 func TestRouteWhenRequestIsCopied(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {})
 	copying := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, 1)))
 	})
 	tests := []struct {
 		name    string
@@ -278,7 +281,7 @@ func TestCardinalityAttack(t *testing.T) {
 			}
 		}
 	}
-	if n := len(gather(t, reg, "http_server_active_requests")); n > 20 {
+	if n := testutil.CollectAndCount(reg, "http_server_active_requests"); n > 20 {
 		t.Errorf("active requests: %d series, want at most 10 methods x 2 schemes", n)
 	}
 }
@@ -311,9 +314,12 @@ func TestRouteCapCollapsesAndSaysSo(t *testing.T) {
 	if other.count != 995 {
 		t.Errorf("_OTHER has %d requests, want 995", other.count)
 	}
-	overflow := gather(t, reg, "perfobs_label_overflow_total")
-	if s := overflow["label=http_route,metric=http_server_request_duration_seconds"]; s.value != 995 {
-		t.Errorf("overflow counter = %v, want 995 (%v)", s.value, keys(overflow))
+	const overflow = `# HELP perfobs_label_overflow_total Label values collapsed into _OTHER by a cardinality cap.
+# TYPE perfobs_label_overflow_total counter
+perfobs_label_overflow_total{label="http_route",metric="http_server_request_duration_seconds"} 995
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(overflow), catalog.LabelOverflow); err != nil {
+		t.Errorf("overflow counter: %v", err)
 	}
 	if n := strings.Count(logs.String(), "label cap reached"); n != 1 {
 		t.Errorf("%d log lines within 10 s, want 1 (rate-limited): %s", n, logs.String())

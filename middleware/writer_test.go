@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/perfobs/perfobs-go/middleware"
 )
@@ -108,7 +109,7 @@ func TestHijackFailureIsNotAHijack(t *testing.T) {
 		}
 	}), middleware.WithRegisterer(reg), middleware.WithBodySizes())
 	h.ServeHTTP(failingHijacker{httptest.NewRecorder()}, httptest.NewRequest("GET", "/", nil))
-	if n := len(gather(t, reg, "http_server_response_body_size_bytes")); n != 1 {
+	if n := testutil.CollectAndCount(reg, "http_server_response_body_size_bytes"); n != 1 {
 		t.Errorf("response size series = %d, want 1: the request was not hijacked", n)
 	}
 }
