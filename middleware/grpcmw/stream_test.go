@@ -18,10 +18,6 @@ import (
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
 )
 
-func outputResponse(size int32) *testpb.StreamingOutputCallResponse {
-	return &testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, size)}}
-}
-
 func params(sizes ...int32) []*testpb.ResponseParameters {
 	var p []*testpb.ResponseParameters
 	for _, s := range sizes {
