@@ -151,6 +151,7 @@ func New(cfg Config) (*Recorder, error) {
 	for _, route := range routes {
 		b := cfg.Budgets[route]
 		if b <= 0 {
+			//lint:ignore ST1005 a configuration error starts with the field it names
 			errs = append(errs, fmt.Errorf("Budgets[%q]: budget %v must be positive", route, b))
 			continue
 		}
@@ -164,6 +165,7 @@ func New(cfg Config) (*Recorder, error) {
 		errs = append(errs, fmt.Errorf("Window %v must not be negative", cfg.Window))
 	}
 	if cfg.Keep < 0 {
+		//lint:ignore ST1005 a configuration error starts with the field it names
 		errs = append(errs, fmt.Errorf("Keep %d must not be negative", cfg.Keep))
 	}
 	if cfg.MaxMemoryBytes < 0 {

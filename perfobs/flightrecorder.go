@@ -78,6 +78,7 @@ func flightConfig(rc *resolved, reg prometheus.Registerer) (flightrecorder.Confi
 	fc := rc.FlightRecorder
 	budget := fc.Budget
 	if budget < 0 {
+		//lint:ignore ST1005 a configuration error starts with the field it names
 		return flightrecorder.Config{}, false, fmt.Errorf("Budget %v must not be negative", budget)
 	}
 	if budget == 0 {

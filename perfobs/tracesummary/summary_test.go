@@ -25,7 +25,8 @@ var slowKinds = []struct {
 		mu.Lock()
 		go func() { time.Sleep(80 * time.Millisecond); mu.Unlock() }()
 		mu.Lock()
-		mu.Unlock() //nolint:staticcheck // the wait is the point
+		//lint:ignore SA2001 waiting for the lock is the point
+		mu.Unlock()
 	}},
 	{"channel wait", tracesummary.ReasonChannel, func(ctx context.Context) {
 		ch := make(chan int)
@@ -54,10 +55,10 @@ func traceOf(t *testing.T, traceID string, fn func(ctx context.Context)) []byte 
 		t.Fatal(err)
 	}
 	// A quick decoy task with another trace id: the summary must pick the right one.
-	ctx, task := flightrecorder.StartTask(context.Background(), "/decoy", "decoy")
+	_, task := flightrecorder.StartTask(context.Background(), "/decoy", "decoy")
 	time.Sleep(time.Millisecond)
 	task.End()
-	ctx, task = flightrecorder.StartTask(context.Background(), "/slow", traceID)
+	ctx, task := flightrecorder.StartTask(context.Background(), "/slow", traceID)
 	fn(ctx)
 	task.End()
 	trace.Stop()
