@@ -7,12 +7,13 @@
 //	ParseSpec  YAML -> Spec     strict: unknown fields, wrong types, bad durations (file:line: field: ...)
 //	NewModel   Spec -> Model    defaults and checks: window >= 7d, objective in (0, 100),
 //	                            latency threshold on a bucket boundary, duplicate names
-//	Render*    Model -> rules   RenderSLORules, RenderRuntimeRules
-//	Render*Tests                promtool tests whose expected alerts come from an independent
-//	                            burn-rate model (burnmodel.go), never from the rule text
-//	Generate   Model -> files   plain rule files and tests, or PrometheusRule manifests
+//	Generate   Model -> files   rule files and their promtool tests, whose expected alerts come
+//	                            from an independent burn-rate model (burnmodel.go), never from
+//	                            the rule text; or Prometheus Operator PrometheusRule manifests
+//	WriteFiles files -> dir     writes them and removes the stale files an earlier run generated
 //
-// Load does ParseSpec and NewModel at once; the spec format is documented on Spec.
+// Load does ParseSpec and NewModel at once; the spec format is documented on Spec. A File is a
+// name and its bytes; dashboards.Build returns the same shape, so WriteFiles writes both.
 //
 // # What the rules do
 //
@@ -26,10 +27,11 @@
 // The alerts follow the Google SRE workbook: page when the error ratio over 1h and 5m exceeds
 // 14.4 times the budget, or over 6h and 30m 6 times; ticket over 1d and 2h at 3 times, or 3d and
 // 6h at 1 time, for a 30-day window; for another window the factors are recomputed so that
-// each alert fires at the same share of the budget (Policy). Two guards make them quieter than
+// each alert fires at the same share of the budget (Model.Windows). Two guards make them quieter than
 // the textbook's: an alert fires only when its long window holds at least min_requests requests,
 // so a single failed request at night pages nobody; and SLONoData fires when the service's
-// series were present within the last hour but not within the last 10 minutes, so a restart,
+// series have been missing for more than 10 minutes, and stays raised while they stay missing
+// within the SLO window (a last-seen recording remembers when they were last scraped), so a restart,
 // which leaves a gap of a minute or two, never fires it. Every alert carries the severity, slo,
 // service and tier labels, a summary, a description with the current burn rate, and the
 // runbook and dashboard links of the spec.

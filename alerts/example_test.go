@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/perfobs/perfobs-go/alerts"
 )
 
@@ -85,13 +87,28 @@ slos:
 		fmt.Println(err)
 		return
 	}
-	rules := alerts.RenderSLORules(m, m.SLOs[0])
+	files, err := alerts.Generate(m)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Record, Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(files[0].Data, &rules); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(files[0].Name)
 	fmt.Println(rules.Groups[0].Rules[0].Record)
 	fmt.Println(rules.Groups[0].Rules[0].Expr)
 
 	_, err = alerts.Load("slo.yaml", bytes.Replace(spec, []byte("500ms"), []byte("300ms"), 1))
 	fmt.Println(err)
 	// Output:
+	// checkout-slo-latency.yaml
 	// perfobs_slo:requests:rate5m
 	// sum (histogram_count(rate(http_server_request_duration_seconds{job="checkout"}[5m])))
 	// slo.yaml:8: slos[0].threshold: 300ms: with histograms: native the latency threshold must be a native bucket boundary (schema 3: a power of 2^(1/8) seconds, such as 250ms, 500ms, 1s or 2s), where histogram_fraction counts the requests within it exactly rather than by interpolating inside a bucket; the nearest are 297.301779ms and 324.209889ms: not a bucket boundary

@@ -39,8 +39,8 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		for _, s := range m.SLOs {
-			var rf RuleFile
-			out, err := yaml.Marshal(RenderSLORules(m, s))
+			var rf promRuleFile
+			out, err := yaml.Marshal(renderSLORules(m, s))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -71,7 +71,7 @@ func Generate(m *Model, opts ...Option) ([]File, error) {
 		prefix = m.Service + "-"
 	}
 	var files []File
-	add := func(base string, rules RuleFile, tests func(ruleFile string) TestFile) error {
+	add := func(base string, rules promRuleFile, tests func(ruleFile string) promtoolFile) error {
 		if len(rules.Groups) == 0 {
 			return nil
 		}
@@ -99,15 +99,15 @@ func Generate(m *Model, opts ...Option) ([]File, error) {
 		return nil
 	}
 	for _, s := range m.SLOs {
-		tests := func(rf string) TestFile { return RenderSLOTests(m, s, rf) }
+		tests := func(rf string) promtoolFile { return renderSLOTests(m, s, rf) }
 		if m.Native() {
 			tests = nil // promtool 2.42 cannot write native histograms in input_series
 		}
-		if err := add("slo-"+s.Name, RenderSLORules(m, s), tests); err != nil {
+		if err := add("slo-"+s.Name, renderSLORules(m, s), tests); err != nil {
 			return nil, err
 		}
 	}
-	if err := add("go-runtime", RenderRuntimeRules(m), func(rf string) TestFile { return RenderRuntimeTests(m, rf) }); err != nil {
+	if err := add("go-runtime", renderRuntimeRules(m), func(rf string) promtoolFile { return renderRuntimeTests(m, rf) }); err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
@@ -116,25 +116,25 @@ func Generate(m *Model, opts ...Option) ([]File, error) {
 	return files, nil
 }
 
-// PrometheusRule is a Prometheus Operator PrometheusRule manifest.
-type PrometheusRule struct {
-	APIVersion string             `yaml:"apiVersion"`
-	Kind       string             `yaml:"kind"`
-	Metadata   PrometheusRuleMeta `yaml:"metadata"`
-	Spec       RuleFile           `yaml:"spec"`
+// operatorRule is a Prometheus Operator PrometheusRule manifest.
+type operatorRule struct {
+	APIVersion string       `yaml:"apiVersion"`
+	Kind       string       `yaml:"kind"`
+	Metadata   operatorMeta `yaml:"metadata"`
+	Spec       promRuleFile `yaml:"spec"`
 }
 
-// PrometheusRuleMeta is the metadata of a PrometheusRule.
-type PrometheusRuleMeta struct {
+// operatorMeta is the metadata of a PrometheusRule.
+type operatorMeta struct {
 	Name   string            `yaml:"name"`
 	Labels map[string]string `yaml:"labels"`
 }
 
-func operatorManifest(name string, rules RuleFile) PrometheusRule {
-	return PrometheusRule{
+func operatorManifest(name string, rules promRuleFile) operatorRule {
+	return operatorRule{
 		APIVersion: "monitoring.coreos.com/v1",
 		Kind:       "PrometheusRule",
-		Metadata: PrometheusRuleMeta{
+		Metadata: operatorMeta{
 			Name:   "perfobs-" + name,
 			Labels: map[string]string{"app.kubernetes.io/managed-by": "perfobs"},
 		},

@@ -10,29 +10,36 @@ import (
 	"time"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/promql"
 )
+
+// Kind is what an SLO counts as a bad event.
+type Kind string
 
 // SLO kinds.
 const (
-	KindAvailability = "availability" // bad events: requests with a non-empty error_type
-	KindLatency      = "latency"      // bad events: requests slower than the threshold
+	KindAvailability Kind = "availability" // bad events: requests with a non-empty error_type
+	KindLatency      Kind = "latency"      // bad events: requests slower than the threshold
 )
+
+// Protocol is which server metric an SLO reads.
+type Protocol string
 
 // Protocols.
 const (
-	ProtocolHTTP = "http" // http_server_request_duration_seconds
-	ProtocolGRPC = "grpc" // rpc_server_call_duration_seconds
+	ProtocolHTTP Protocol = "http" // http_server_request_duration_seconds
+	ProtocolGRPC Protocol = "grpc" // rpc_server_call_duration_seconds
 )
 
 // Defaults applied by NewModel.
 const (
-	DefaultWindow      = 30 * 24 * time.Hour
-	DefaultTier        = "2"
-	DefaultMinRequests = 100
-	// MinWindow is the shortest SLO window: the slowest ticket alert looks at 3 days.
-	MinWindow = 7 * 24 * time.Hour
-	// MaxWindow is the longest SLO window.
-	MaxWindow = 365 * 24 * time.Hour
+	defaultWindow      = 30 * 24 * time.Hour
+	defaultTier        = "2"
+	defaultMinRequests = 100
+	// minWindow is the shortest SLO window: the slowest ticket alert looks at 3 days.
+	minWindow = 7 * 24 * time.Hour
+	// maxWindow is the longest SLO window.
+	maxWindow = 365 * 24 * time.Hour
 )
 
 // Model is a checked SLO spec with every default applied: what the renderers read.
@@ -55,8 +62,10 @@ type Model struct {
 	Buckets     []float64
 	// Histograms is HistogramsClassic or HistogramsNative: which series of the duration
 	// histograms the rules read.
-	Histograms string
-	// Windows are the burn-rate alert windows, from Policy(Period).
+	Histograms HistogramMode
+	// Naming is "default" or "classic" (middleware.WithClassicNames): which names the rules read.
+	Naming string
+	// Windows are the burn-rate alert windows, from policy(Period).
 	Windows []AlertWindow
 	SLOs    []SLO
 	// Runtime is nil when the runtime alerts are disabled.
@@ -69,8 +78,8 @@ type Matcher struct{ Name, Value string }
 // SLO is one objective of a Model.
 type SLO struct {
 	Name     string
-	Kind     string
-	Protocol string
+	Kind     Kind
+	Protocol Protocol
 	// Objective is a ratio in (0, 1): 99.9 in the spec is 0.999 here.
 	Objective float64
 	// Threshold is the latency bound in seconds (latency SLOs only); a bucket boundary (a native
@@ -96,8 +105,8 @@ type RuntimeModel struct {
 	SchedLatencyP99        float64 // seconds
 }
 
-// DefaultRuntime returns the default thresholds of the Go runtime alerts.
-func DefaultRuntime() RuntimeModel {
+// defaultRuntime returns the default thresholds of the Go runtime alerts.
+func defaultRuntime() RuntimeModel {
 	return RuntimeModel{
 		GoroutinesMin:          500,
 		GoroutineGrowthPerHour: 250,
@@ -119,12 +128,12 @@ var reservedLabels = []string{"severity", "slo", "service", "tier", "alertname"}
 // NewModel checks a spec and applies the defaults. Every problem found is reported, each with
 // its line, in one *SpecError.
 func NewModel(s *Spec) (*Model, error) {
-	ps := &problems{file: s.File}
+	ps := &problems{file: s.file}
 	line := func(key string) int {
-		if l := s.FieldLine[key]; l > 0 {
+		if l := s.fieldLine[key]; l > 0 {
 			return l
 		}
-		return s.Line
+		return s.line
 	}
 	m := &Model{
 		Service:      s.Service,
@@ -134,19 +143,19 @@ func NewModel(s *Spec) (*Model, error) {
 		Labels:       map[string]string{},
 		RunbookURL:   s.RunbookURL,
 		DashboardURL: s.DashboardURL,
-		MinRequests:  DefaultMinRequests,
+		MinRequests:  defaultMinRequests,
 		Buckets:      catalog.DefaultDurationBuckets(),
 		Histograms:   HistogramsClassic,
 	}
 	switch {
-	case s.FieldLine["version"] == 0:
-		ps.addf(s.Line, "version", ErrRequired, "set version: %d", SpecVersion)
+	case s.fieldLine["version"] == 0:
+		ps.addf(s.line, "version", ErrRequired, "set version: %d", SpecVersion)
 	case s.Version != SpecVersion:
 		ps.addf(line("version"), "version", ErrInvalidValue, "%d: only version %d is known", s.Version, SpecVersion)
 	}
 	switch {
 	case s.Service == "" && s.ServiceLabel == "":
-		ps.addf(s.Line, "service", ErrRequired, "set service (or service_label)")
+		ps.addf(s.line, "service", ErrRequired, "set service (or service_label)")
 	case s.Service != "" && s.ServiceLabel != "":
 		ps.addf(line("service_label"), "service_label", ErrInvalidValue, "set service or service_label, not both")
 	case s.ServiceLabel != "" && (!labelNameRE.MatchString(s.ServiceLabel) || s.ServiceLabel == "service"):
@@ -162,13 +171,13 @@ func NewModel(s *Spec) (*Model, error) {
 	if s.Match == nil && s.Service != "" {
 		m.Match = []Matcher{{"job", s.Service}}
 	}
-	if s.FieldLine["window"] == 0 {
-		m.Period = DefaultWindow
-	} else if s.Window < MinWindow || s.Window > MaxWindow {
-		ps.addf(line("window"), "window", ErrInvalidValue, "%s: must be from 7d (the slowest ticket alert looks at 3d) to 365d", PromDuration(s.Window))
+	if s.fieldLine["window"] == 0 {
+		m.Period = defaultWindow
+	} else if s.Window < minWindow || s.Window > maxWindow {
+		ps.addf(line("window"), "window", ErrInvalidValue, "%s: must be from 7d (the slowest ticket alert looks at 3d) to 365d", promql.Duration(s.Window))
 	}
 	if m.Tier == "" {
-		m.Tier = DefaultTier
+		m.Tier = defaultTier
 	}
 	for k, v := range s.Labels {
 		switch {
@@ -185,7 +194,7 @@ func NewModel(s *Spec) (*Model, error) {
 		}
 		m.MinRequests = *s.MinRequests
 	}
-	if s.FieldLine["buckets"] > 0 {
+	if s.fieldLine["buckets"] > 0 {
 		m.Buckets = s.Buckets
 		if len(s.Buckets) == 0 {
 			ps.addf(line("buckets"), "buckets", ErrInvalidValue, "empty list")
@@ -195,6 +204,25 @@ func NewModel(s *Spec) (*Model, error) {
 				ps.addf(line("buckets"), fmt.Sprintf("buckets[%d]", i), ErrInvalidValue, "%g: buckets must be positive and increasing", b)
 			}
 		}
+	}
+	m.Naming = namingDefault
+	switch s.Naming {
+	case "", namingDefault:
+	case namingClassic:
+		m.Naming = namingClassic
+		if len(s.Buckets) == 0 {
+			m.Buckets = catalog.ClassicDurationBuckets()
+		}
+		if s.Histograms == HistogramsNative {
+			ps.addf(line("naming"), "naming", ErrInvalidValue, "classic names have no native histograms: drop histograms: native")
+		}
+		for i, spec := range s.SLOs {
+			if p := classicMethodsProblem(spec.Methods); p != "" {
+				ps.addf(spec.line, fmt.Sprintf("slos[%d].methods", i), ErrInvalidValue, "%s", p)
+			}
+		}
+	default:
+		ps.addf(line("naming"), "naming", ErrInvalidValue, "%q: want default or classic", s.Naming)
 	}
 	switch s.Histograms {
 	case "", HistogramsClassic:
@@ -207,19 +235,19 @@ func NewModel(s *Spec) (*Model, error) {
 		checkURL(ps, line(u.field), u.field, u.url)
 	}
 	m.Runtime = runtimeModel(ps, s.Runtime)
-	if m.Period >= MinWindow && m.Period <= MaxWindow {
-		m.Windows = Policy(m.Period)
+	if m.Period >= minWindow && m.Period <= maxWindow {
+		m.Windows = policy(m.Period)
 	}
-	if len(s.SLOs) == 0 && s.FieldLine["slos"] == 0 && m.Runtime == nil {
-		ps.addf(s.Line, "slos", ErrRequired, "list at least one SLO (or leave the runtime alerts on)")
+	if len(s.SLOs) == 0 && s.fieldLine["slos"] == 0 && m.Runtime == nil {
+		ps.addf(s.line, "slos", ErrRequired, "list at least one SLO (or leave the runtime alerts on)")
 	}
 	names := map[string]int{}
 	for i, spec := range s.SLOs {
 		path := fmt.Sprintf("slos[%d]", i)
 		if prev, ok := names[spec.Name]; ok && spec.Name != "" {
-			ps.addf(spec.Line, path+".name", ErrDuplicate, "%q already used on line %d", spec.Name, prev)
+			ps.addf(spec.line, path+".name", ErrDuplicate, "%q already used on line %d", spec.Name, prev)
 		}
-		names[spec.Name] = spec.Line
+		names[spec.Name] = spec.line
 		m.SLOs = append(m.SLOs, sloModel(ps, path, spec, m.Buckets, m.Native()))
 	}
 	if err := ps.err(); err != nil {
@@ -235,7 +263,7 @@ func checkURL(ps *problems, line int, field, u string) {
 }
 
 func runtimeModel(ps *problems, rs *RuntimeSpec) *RuntimeModel {
-	rt := DefaultRuntime()
+	rt := defaultRuntime()
 	if rs == nil {
 		return &rt
 	}
@@ -243,7 +271,7 @@ func runtimeModel(ps *problems, rs *RuntimeSpec) *RuntimeModel {
 		return nil
 	}
 	set := func(key string, v float64, dst *float64, max float64) {
-		if rs.FieldLine[key] == 0 {
+		if rs.fieldLine[key] == 0 {
 			return
 		}
 		if v <= 0 || max > 0 && v >= max {
@@ -251,7 +279,7 @@ func runtimeModel(ps *problems, rs *RuntimeSpec) *RuntimeModel {
 			if max > 0 {
 				bound = fmt.Sprintf(" and below %g", max)
 			}
-			ps.addf(rs.FieldLine[key], "runtime."+key, ErrInvalidValue, "%g: must be above 0%s", v, bound)
+			ps.addf(rs.fieldLine[key], "runtime."+key, ErrInvalidValue, "%g: must be above 0%s", v, bound)
 			return
 		}
 		*dst = v
@@ -266,10 +294,10 @@ func runtimeModel(ps *problems, rs *RuntimeSpec) *RuntimeModel {
 
 func sloModel(ps *problems, path string, s SLOSpec, buckets []float64, native bool) SLO {
 	line := func(key string) int {
-		if l := s.FieldLine[key]; l > 0 {
+		if l := s.fieldLine[key]; l > 0 {
 			return l
 		}
-		return s.Line
+		return s.line
 	}
 	out := SLO{
 		Name: s.Name, Kind: s.Kind, Protocol: s.Protocol, Objective: s.Objective / 100,
@@ -278,7 +306,7 @@ func sloModel(ps *problems, path string, s SLOSpec, buckets []float64, native bo
 	}
 	switch {
 	case s.Name == "":
-		ps.addf(s.Line, path+".name", ErrRequired, "every SLO needs a name")
+		ps.addf(s.line, path+".name", ErrRequired, "every SLO needs a name")
 	case !sloNameRE.MatchString(s.Name):
 		ps.addf(line("name"), path+".name", ErrInvalidValue, "%q: want lower-case letters, digits, - and _ (at most 64)", s.Name)
 	}
@@ -288,23 +316,23 @@ func sloModel(ps *problems, path string, s SLOSpec, buckets []float64, native bo
 	if out.Protocol != ProtocolHTTP && out.Protocol != ProtocolGRPC {
 		ps.addf(line("protocol"), path+".protocol", ErrInvalidValue, "%q: want http or grpc", s.Protocol)
 	}
-	if s.FieldLine["objective"] == 0 {
-		ps.addf(s.Line, path+".objective", ErrRequired, "set the objective in percent, such as 99.9")
+	if s.fieldLine["objective"] == 0 {
+		ps.addf(s.line, path+".objective", ErrRequired, "set the objective in percent, such as 99.9")
 	} else if !(s.Objective > 0 && s.Objective < 100) {
 		ps.addf(line("objective"), path+".objective", ErrInvalidValue, "%g: must be in (0, 100)", s.Objective)
 	}
 	switch s.Kind {
 	case KindAvailability:
-		if s.FieldLine["threshold"] > 0 {
+		if s.fieldLine["threshold"] > 0 {
 			ps.addf(line("threshold"), path+".threshold", ErrInvalidValue, "only latency SLOs have a threshold")
 		}
 	case KindLatency:
 		out.Threshold = s.Threshold.Seconds()
 		switch {
-		case s.FieldLine["threshold"] == 0 && native:
-			ps.addf(s.Line, path+".threshold", ErrRequired, "latency SLOs need a threshold, a native bucket boundary such as 250ms, 500ms, 1s or 2s")
-		case s.FieldLine["threshold"] == 0:
-			ps.addf(s.Line, path+".threshold", ErrRequired, "latency SLOs need a threshold, one of the buckets %s", bucketList(buckets))
+		case s.fieldLine["threshold"] == 0 && native:
+			ps.addf(s.line, path+".threshold", ErrRequired, "latency SLOs need a threshold, a native bucket boundary such as 250ms, 500ms, 1s or 2s")
+		case s.fieldLine["threshold"] == 0:
+			ps.addf(s.line, path+".threshold", ErrRequired, "latency SLOs need a threshold, one of the buckets %s", bucketList(buckets))
 		case s.Threshold <= 0:
 			ps.addf(line("threshold"), path+".threshold", ErrInvalidValue, "%s: must be positive", s.Threshold)
 		case native:
@@ -317,7 +345,7 @@ func sloModel(ps *problems, path string, s SLOSpec, buckets []float64, native bo
 			ps.addf(line("threshold"), path+".threshold", ErrNotABucket, "%s: the latency threshold must be one of the buckets %s", s.Threshold, bucketList(buckets))
 		}
 	case "":
-		ps.addf(s.Line, path+".kind", ErrRequired, "want availability or latency")
+		ps.addf(s.line, path+".kind", ErrRequired, "want availability or latency")
 	default:
 		ps.addf(line("kind"), path+".kind", ErrInvalidValue, "%q: want availability or latency", s.Kind)
 	}

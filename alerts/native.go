@@ -7,23 +7,27 @@ import (
 	"time"
 )
 
-// Histogram modes of a spec (its histograms field).
+// HistogramMode is which series of the duration histograms the rules and dashboards read: the
+// spec's histograms field.
+type HistogramMode string
+
+// Histogram modes.
 const (
 	// HistogramsClassic reads the classic series of the duration histograms: _count and the
 	// _bucket of the latency threshold. The default.
-	HistogramsClassic = "classic"
+	HistogramsClassic HistogramMode = "classic"
 	// HistogramsNative reads their native series, for services instrumented with
 	// middleware.WithNativeHistograms and scraped by a Prometheus started with
 	// --enable-feature=native-histograms: such a Prometheus 2.x keeps only the native series of a
 	// histogram that has them, so the classic _count and _bucket series the classic rules read
 	// are gone. Counts come from histogram_count, the requests within a latency threshold from
 	// histogram_fraction.
-	HistogramsNative = "native"
+	HistogramsNative HistogramMode = "native"
 )
 
-// NativeSchema is the schema of the native histograms the middleware writes
+// nativeSchema is the schema of the native histograms the middleware writes
 // (middleware.WithNativeHistograms): bucket boundaries are the powers of 2^(1/8) seconds.
-const NativeSchema = 3
+const nativeSchema = 3
 
 // Native reports whether the rules read native histograms.
 func (m *Model) Native() bool { return m.Histograms == HistogramsNative }
@@ -31,7 +35,7 @@ func (m *Model) Native() bool { return m.Histograms == HistogramsNative }
 // nativeBoundary returns the native bucket boundary nearest to t (seconds, > 0) and whether t is
 // that boundary, within a nanosecond (a spec's durations have nanosecond precision) or 1e-9 of it.
 func nativeBoundary(t float64) (float64, bool) {
-	k := int(math.Round(math.Log2(t) * (1 << NativeSchema)))
+	k := int(math.Round(math.Log2(t) * (1 << nativeSchema)))
 	b := nativeBound(k)
 	return b, math.Abs(t-b) <= max(1e-9*b, 1e-9)
 }
@@ -39,7 +43,7 @@ func nativeBoundary(t float64) (float64, bool) {
 // nativeBound returns the upper bound of native bucket k: 2^(k/8). Whole powers of two come out
 // exact, as Prometheus writes them.
 func nativeBound(k int) float64 {
-	const n = 1 << NativeSchema
+	const n = 1 << nativeSchema
 	e, j := k/n, k%n
 	if j < 0 {
 		e, j = e-1, j+n
@@ -49,7 +53,7 @@ func nativeBound(k int) float64 {
 
 // nativeNeighbours returns the native bucket boundaries just below and just above t (seconds, > 0).
 func nativeNeighbours(t float64) (below, above float64) {
-	k := int(math.Floor(math.Log2(t) * (1 << NativeSchema)))
+	k := int(math.Floor(math.Log2(t) * (1 << nativeSchema)))
 	for nativeBound(k) > t {
 		k--
 	}
@@ -71,7 +75,7 @@ func nativeThresholdProblem(t float64) string {
 	return fmt.Sprintf("with histograms: native the latency threshold must be a native bucket boundary "+
 		"(schema %d: a power of 2^(1/8) seconds, such as 250ms, 500ms, 1s or 2s), where histogram_fraction "+
 		"counts the requests within it exactly rather than by interpolating inside a bucket; "+
-		"the nearest are %s and %s", NativeSchema, nativeDuration(below), nativeDuration(above))
+		"the nearest are %s and %s", nativeSchema, nativeDuration(below), nativeDuration(above))
 }
 
 // histogramRate is sum by (...) (rate(metric{sel}[w])): the native histogram of a window.

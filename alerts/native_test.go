@@ -14,8 +14,8 @@ import (
 
 // TestNativeSchemaMatchesTheRecorder keeps the boundaries the spec accepts those the middleware writes.
 func TestNativeSchemaMatchesTheRecorder(t *testing.T) {
-	if NativeSchema != recorder.NativeSchema {
-		t.Fatalf("alerts.NativeSchema = %d, the recorder writes schema %d", NativeSchema, recorder.NativeSchema)
+	if nativeSchema != recorder.NativeSchema {
+		t.Fatalf("alerts.nativeSchema = %d, the recorder writes schema %d", nativeSchema, recorder.NativeSchema)
 	}
 	for k := -80; k <= 40; k++ {
 		want := math.Pow(2, float64(k)/8)
@@ -118,7 +118,7 @@ func TestNativeRenderedRules(t *testing.T) {
 		s := m.SLOs[tt.slo]
 		t.Run(s.Name, func(t *testing.T) {
 			var parts []string
-			for _, r := range RenderSLORules(m, s).Groups[0].Rules {
+			for _, r := range renderSLORules(m, s).Groups[0].Rules {
 				parts = append(parts, r.Expr, r.Annotations["description"])
 			}
 			text := strings.Join(parts, "\n")

@@ -11,39 +11,39 @@ import (
 	"github.com/perfobs/perfobs-go/catalog"
 )
 
-// TestFile is a `promtool test rules` file.
-type TestFile struct {
+// promtoolFile is a `promtool test rules` file.
+type promtoolFile struct {
 	RuleFiles          []string `yaml:"rule_files"`
 	EvaluationInterval string   `yaml:"evaluation_interval"`
 	// GroupEvalOrder fixes the order in which promtool evaluates rule groups at each step (it
 	// is random otherwise). Generated rule files hold one group each and leave it empty.
-	GroupEvalOrder []string    `yaml:"group_eval_order,omitempty"`
-	Tests          []TestGroup `yaml:"tests"`
+	GroupEvalOrder []string        `yaml:"group_eval_order,omitempty"`
+	Tests          []promtoolGroup `yaml:"tests"`
 }
 
-// TestGroup is one scenario: input series and the alerts expected at given times.
-type TestGroup struct {
-	Name          string          `yaml:"name"`
-	Interval      string          `yaml:"interval"`
-	InputSeries   []InputSeries   `yaml:"input_series"`
-	AlertRuleTest []AlertRuleTest `yaml:"alert_rule_test"`
+// promtoolGroup is one scenario: input series and the alerts expected at given times.
+type promtoolGroup struct {
+	Name          string              `yaml:"name"`
+	Interval      string              `yaml:"interval"`
+	InputSeries   []promtoolSeries    `yaml:"input_series"`
+	AlertRuleTest []promtoolAlertTest `yaml:"alert_rule_test"`
 }
 
-// InputSeries is one series in promtool's expanding notation.
-type InputSeries struct {
+// promtoolSeries is one series in promtool's expanding notation.
+type promtoolSeries struct {
 	Series string `yaml:"series"`
 	Values string `yaml:"values"`
 }
 
-// AlertRuleTest lists the alerts expected to fire at EvalTime.
-type AlertRuleTest struct {
-	EvalTime  string     `yaml:"eval_time"`
-	Alertname string     `yaml:"alertname"`
-	ExpAlerts []ExpAlert `yaml:"exp_alerts"`
+// promtoolAlertTest lists the alerts expected to fire at EvalTime.
+type promtoolAlertTest struct {
+	EvalTime  string             `yaml:"eval_time"`
+	Alertname string             `yaml:"alertname"`
+	ExpAlerts []promtoolExpAlert `yaml:"exp_alerts"`
 }
 
-// ExpAlert is one expected firing alert.
-type ExpAlert struct {
+// promtoolExpAlert is one expected firing alert.
+type promtoolExpAlert struct {
 	ExpLabels      map[string]string `yaml:"exp_labels"`
 	ExpAnnotations map[string]string `yaml:"exp_annotations"`
 }
@@ -109,10 +109,10 @@ func leProm3(t float64) string {
 	return s
 }
 
-// RenderSLOTests returns the promtool tests of the rules RenderSLORules writes for SLO s of m,
+// renderSLOTests returns the promtool tests of the rules renderSLORules writes for SLO s of m,
 // stored as ruleFile next to the test file.
-func RenderSLOTests(m *Model, s SLO, ruleFile string) TestFile {
-	tf := TestFile{RuleFiles: []string{ruleFile}, EvaluationInterval: "1m"}
+func renderSLOTests(m *Model, s SLO, ruleFile string) promtoolFile {
+	tf := promtoolFile{RuleFiles: []string{ruleFile}, EvaluationInterval: "1m"}
 	{
 		for _, sc := range sloScenarios(m, s) {
 			tf.Tests = append(tf.Tests, sloTestGroup(m, s, sc))
@@ -124,6 +124,9 @@ func RenderSLOTests(m *Model, s SLO, ruleFile string) TestFile {
 // seriesLabels returns the labels of a simulated series of SLO s; decoy series fall outside
 // the SLO's selection.
 func seriesLabels(m *Model, s SLO, errorSeries, decoy bool) map[string]string {
+	if m.classic() {
+		return classicSeriesLabels(m, s, errorSeries, decoy)
+	}
 	l := map[string]string{"instance": "10.0.0.1:8080"}
 	if m.ServiceLabel != "" {
 		l[m.ServiceLabel] = "app"
@@ -178,8 +181,8 @@ func seriesString(name string, l map[string]string) string {
 }
 
 // inputSeries writes the series of one simulated service.
-func inputSeries(m *Model, s SLO, k *counters, decoy, le3 bool) []InputSeries {
-	metric := metricOf(s)
+func inputSeries(m *Model, s SLO, k *counters, decoy, le3 bool) []promtoolSeries {
+	metric, count := sloSeries(m, s)
 	good := make([]float64, len(k.total))
 	for i := range good {
 		good[i] = k.total[i] - k.bad[i]
@@ -190,14 +193,14 @@ func inputSeries(m *Model, s SLO, k *counters, decoy, le3 bool) []InputSeries {
 		if le3 {
 			bl["le"] = leProm3(s.Threshold)
 		}
-		return []InputSeries{
-			{seriesString(metric+"_count", seriesLabels(m, s, false, decoy)), expand(k.total, k.present)},
+		return []promtoolSeries{
+			{seriesString(count, seriesLabels(m, s, false, decoy)), expand(k.total, k.present)},
 			{seriesString(metric+"_bucket", bl), expand(good, k.present)},
 		}
 	}
-	return []InputSeries{
-		{seriesString(metric+"_count", seriesLabels(m, s, false, decoy)), expand(good, k.present)},
-		{seriesString(metric+"_count", seriesLabels(m, s, true, decoy)), expand(k.bad, k.present)},
+	return []promtoolSeries{
+		{seriesString(count, seriesLabels(m, s, false, decoy)), expand(good, k.present)},
+		{seriesString(count, seriesLabels(m, s, true, decoy)), expand(k.bad, k.present)},
 	}
 }
 
@@ -237,9 +240,9 @@ func minutes(i int) string { return strconv.Itoa(i) + "m" }
 
 // sloTestGroup simulates a scenario, asks the model which alerts fire when, and writes the
 // checks: around every change of an alert's state, and once an hour.
-func sloTestGroup(m *Model, s SLO, sc scenario) TestGroup {
+func sloTestGroup(m *Model, s SLO, sc scenario) promtoolGroup {
 	k := simulate(sc.phases)
-	g := TestGroup{Name: fmt.Sprintf("%s: %s", s.Name, sc.name), Interval: "1m"}
+	g := promtoolGroup{Name: fmt.Sprintf("%s: %s", s.Name, sc.name), Interval: "1m"}
 	g.InputSeries = inputSeries(m, s, k, false, sc.le3)
 	if sc.decoy != nil {
 		g.InputSeries = append(g.InputSeries, inputSeries(m, s, simulate(sc.decoy), true, false)...)
@@ -262,7 +265,7 @@ func sloTestGroup(m *Model, s SLO, sc scenario) TestGroup {
 		}
 	}
 	for _, i := range slices.Sorted(maps.Keys(times)) {
-		burnTest := AlertRuleTest{EvalTime: minutes(i), Alertname: catalog.AlertSLOBurn, ExpAlerts: []ExpAlert{}}
+		burnTest := promtoolAlertTest{EvalTime: minutes(i), Alertname: catalog.AlertSLOBurn, ExpAlerts: []promtoolExpAlert{}}
 		ambiguous := burn[i][ambiguousKey].firing
 		for _, sev := range []string{SeverityPage, SeverityTicket} {
 			st := burn[i][sev]
@@ -274,7 +277,7 @@ func sloTestGroup(m *Model, s SLO, sc scenario) TestGroup {
 			if d := math.Abs(math.Mod(st.value*10, 1) - 0.5); d < 1e-6 {
 				ambiguous = true
 			}
-			burnTest.ExpAlerts = append(burnTest.ExpAlerts, ExpAlert{
+			burnTest.ExpAlerts = append(burnTest.ExpAlerts, promtoolExpAlert{
 				ExpLabels:      expLabels(m, s.Name, sev),
 				ExpAnnotations: burnAnnotations(m, s, sev, expServiceName(m), fmt.Sprintf("%.1f", st.value)),
 			})
@@ -282,9 +285,9 @@ func sloTestGroup(m *Model, s SLO, sc scenario) TestGroup {
 		if !ambiguous {
 			g.AlertRuleTest = append(g.AlertRuleTest, burnTest)
 		}
-		nd := AlertRuleTest{EvalTime: minutes(i), Alertname: catalog.AlertSLONoData, ExpAlerts: []ExpAlert{}}
+		nd := promtoolAlertTest{EvalTime: minutes(i), Alertname: catalog.AlertSLONoData, ExpAlerts: []promtoolExpAlert{}}
 		if noData[i] {
-			nd.ExpAlerts = append(nd.ExpAlerts, ExpAlert{
+			nd.ExpAlerts = append(nd.ExpAlerts, promtoolExpAlert{
 				ExpLabels:      expLabels(m, s.Name, SeverityTicket),
 				ExpAnnotations: noDataAnnotations(m, s, expServiceName(m)),
 			})

@@ -10,21 +10,22 @@ import (
 	"time"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/promql"
 )
 
-// RuleFile is a Prometheus rule file: what `promtool check rules` reads.
-type RuleFile struct {
-	Groups []RuleGroup `yaml:"groups"`
+// promRuleFile is a Prometheus rule file: what `promtool check rules` reads.
+type promRuleFile struct {
+	Groups []promRuleGroup `yaml:"groups"`
 }
 
-// RuleGroup is one group of a rule file; its rules are evaluated in order.
-type RuleGroup struct {
-	Name  string `yaml:"name"`
-	Rules []Rule `yaml:"rules"`
+// promRuleGroup is one group of a rule file; its rules are evaluated in order.
+type promRuleGroup struct {
+	Name  string     `yaml:"name"`
+	Rules []promRule `yaml:"rules"`
 }
 
-// Rule is a recording rule (Record set) or an alerting rule (Alert set).
-type Rule struct {
+// promRule is a recording rule (Record set) or an alerting rule (Alert set).
+type promRule struct {
 	Record      string            `yaml:"record,omitempty"`
 	Alert       string            `yaml:"alert,omitempty"`
 	Expr        string            `yaml:"expr"`
@@ -42,9 +43,9 @@ const noDataGap = 10 * time.Minute
 // than a Prometheus restart, so that one does not forget a missing service.
 const lastSeenCarry = time.Hour
 
-// RenderSLORules returns the recording and alerting rules of SLO s of m, in one group.
-func RenderSLORules(m *Model, s SLO) RuleFile {
-	return RuleFile{Groups: []RuleGroup{renderSLO(m, s)}}
+// renderSLORules returns the recording and alerting rules of SLO s of m, in one group.
+func renderSLORules(m *Model, s SLO) promRuleFile {
+	return promRuleFile{Groups: []promRuleGroup{renderSLO(m, s)}}
 }
 
 // sloWindows returns every rate window the alerts of m need, shortest first.
@@ -57,21 +58,21 @@ func sloWindows(m *Model) []time.Duration {
 	return slices.Compact(ws)
 }
 
-func renderSLO(m *Model, s SLO) RuleGroup {
-	g := RuleGroup{Name: groupName(m, "slo-"+s.Name)}
+func renderSLO(m *Model, s SLO) promRuleGroup {
+	g := promRuleGroup{Name: groupName(m, "slo-"+s.Name)}
 	static := map[string]string{catalog.LabelSLO: s.Name}
 	if m.Service != "" {
 		static[catalog.LabelService] = m.Service
 	}
 	id := idSelector(m, s)
 	by := aggBy(m)
-	metric := metricOf(s)
+	metric, count := sloSeries(m, s)
 	sel := selector(m, s)
 	reqExpr := func(w string) string {
 		if m.Native() {
 			return nativeRequests(by, metric, sel, w)
 		}
-		return fmt.Sprintf("sum%s (rate(%s_count%s[%s]))", by, metric, sel, w)
+		return fmt.Sprintf("sum%s (rate(%s%s[%s]))", by, count, sel, w)
 	}
 	badExpr := func(w string) string {
 		if s.Kind == KindLatency && m.Native() {
@@ -81,41 +82,41 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 			le := selector(m, s, "le=~"+strconv.Quote(leRegex(s.Threshold)))
 			return fmt.Sprintf("clamp_min(\n  %s\n  -\n  sum%s (rate(%s_bucket%s[%s])),\n  0\n)", reqExpr(w), by, metric, le, w)
 		}
-		errSel := selector(m, s, catalog.LabelErrorType+`!=""`)
+		errSel := selector(m, s, errorMatcher(m, s))
 		if m.Native() {
 			return fmt.Sprintf("(\n  %s\n  or\n  0 * %s\n)", nativeRequests(by, metric, errSel, w), reqExpr(w))
 		}
-		return fmt.Sprintf("(\n  sum%s (rate(%s_count%s[%s]))\n  or\n  0 * %s\n)", by, metric, errSel, w, reqExpr(w))
+		return fmt.Sprintf("(\n  sum%s (rate(%s%s[%s]))\n  or\n  0 * %s\n)", by, count, errSel, w, reqExpr(w))
 	}
 	for _, w := range sloWindows(m) {
-		ws := PromDuration(w)
+		ws := promql.Duration(w)
 		if w == 5*time.Minute || isLong(m, w) {
-			g.Rules = append(g.Rules, Rule{Record: catalog.SLORequestsRate + ws, Expr: reqExpr(ws), Labels: maps.Clone(static)})
+			g.Rules = append(g.Rules, promRule{Record: catalog.SLORequestsRate + ws, Expr: reqExpr(ws), Labels: maps.Clone(static)})
 		}
 		if w == 5*time.Minute {
-			g.Rules = append(g.Rules, Rule{Record: catalog.SLOErrorsRate + ws, Expr: badExpr(ws), Labels: maps.Clone(static)})
+			g.Rules = append(g.Rules, promRule{Record: catalog.SLOErrorsRate + ws, Expr: badExpr(ws), Labels: maps.Clone(static)})
 		}
-		g.Rules = append(g.Rules, Rule{
+		g.Rules = append(g.Rules, promRule{
 			Record: catalog.SLOErrorRatioRate + ws,
 			Expr:   fmt.Sprintf("%s\n/\n(%s > 0)", badExpr(ws), reqExpr(ws)),
 			Labels: maps.Clone(static),
 		})
 	}
-	period := PromDuration(m.Period)
-	budget := FormatFloat(s.ErrorBudget())
+	period := promql.Duration(m.Period)
+	budget := promql.Float(s.ErrorBudget())
 	g.Rules = append(g.Rules,
-		Rule{
+		promRule{
 			Record: catalog.SLOErrorRatioPeriod,
 			Expr: fmt.Sprintf("sum_over_time(%s5m%s[%s])\n/\n(sum_over_time(%s5m%s[%s]) > 0)",
 				catalog.SLOErrorsRate, id, period, catalog.SLORequestsRate, id, period),
 			Labels: maps.Clone(static),
 		},
-		Rule{
+		promRule{
 			Record: catalog.SLOObjective,
-			Expr:   fmt.Sprintf("0 * %s5m%s + %s", catalog.SLORequestsRate, id, FormatFloat(s.Objective)),
+			Expr:   fmt.Sprintf("0 * %s5m%s + %s", catalog.SLORequestsRate, id, promql.Float(s.Objective)),
 			Labels: maps.Clone(static),
 		},
-		Rule{
+		promRule{
 			Record: catalog.SLOBudgetRemaining,
 			Expr:   fmt.Sprintf("1 - %s%s / %s", catalog.SLOErrorRatioPeriod, id, budget),
 			Labels: maps.Clone(static),
@@ -127,21 +128,21 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 			if w.Severity != sev {
 				continue
 			}
-			long, short := PromDuration(w.Long), PromDuration(w.Short)
-			factor := FormatFloat(w.Factor)
+			long, short := promql.Duration(w.Long), promql.Duration(w.Short)
+			factor := promql.Float(w.Factor)
 			cond := fmt.Sprintf("  %s%s%s / %s > %s\n  and\n  %s%s%s / %s > %s",
 				catalog.SLOErrorRatioRate, long, id, budget, factor,
 				catalog.SLOErrorRatioRate, short, id, budget, factor)
 			if m.MinRequests > 0 {
 				cond += fmt.Sprintf("\n  and\n  %s%s%s * %d >= %s",
-					catalog.SLORequestsRate, long, id, int64(w.Long/time.Second), FormatFloat(m.MinRequests))
+					catalog.SLORequestsRate, long, id, int64(w.Long/time.Second), promql.Float(m.MinRequests))
 			}
 			pairs = append(pairs, "(\n"+cond+"\n)")
 		}
 		if len(pairs) == 0 {
 			continue
 		}
-		g.Rules = append(g.Rules, Rule{
+		g.Rules = append(g.Rules, promRule{
 			Alert:       catalog.AlertSLOBurn,
 			Expr:        strings.Join(pairs, "\nor\n"),
 			Labels:      alertLabels(m, s.Name, sev),
@@ -152,22 +153,19 @@ func renderSLO(m *Model, s SLO) RuleGroup {
 	if len(s.Routes) > 0 || len(s.Methods) > 0 {
 		noData = selector(m, SLO{Protocol: s.Protocol})
 	}
-	series := metric + "_count"
-	if m.Native() {
-		series = metric
-	}
+	series := count // the histogram itself with native histograms
 	// The last-seen recording carries the time of the service's last sample from one evaluation
 	// to the next: the series' own timestamp while they are scraped, its previous value once they
 	// are gone, until that is older than the SLO window. Reading presence over the whole window
 	// from the raw series would scan 30 days of every series at every evaluation.
 	g.Rules = append(g.Rules,
-		Rule{
+		promRule{
 			Record: catalog.SLOLastSeen,
 			Expr: fmt.Sprintf("max%s (timestamp(%s%s))\nor\nmax%s (last_over_time(%s%s[%s]) > time() - %d)",
-				by, series, noData, by, catalog.SLOLastSeen, id, PromDuration(lastSeenCarry), int64(m.Period/time.Second)),
+				by, series, noData, by, catalog.SLOLastSeen, id, promql.Duration(lastSeenCarry), int64(m.Period/time.Second)),
 			Labels: maps.Clone(static),
 		},
-		Rule{
+		promRule{
 			Alert:       catalog.AlertSLONoData,
 			Expr:        fmt.Sprintf("time() - max%s (%s%s) > %d", by, catalog.SLOLastSeen, id, int64(noDataGap/time.Second)),
 			Labels:      alertLabels(m, s.Name, SeverityTicket),
@@ -256,8 +254,12 @@ func selector(m *Model, s SLO, extra ...string) string {
 			parts = append(parts, label+"=~"+strconv.Quote(strings.Join(q, "|")))
 		}
 	}
-	endpoint(catalog.LabelRoute, s.Routes)
-	endpoint(catalog.LabelRPCMethod, s.Methods)
+	if m.classic() {
+		parts = append(parts, classicEndpoints(s)...)
+	} else {
+		endpoint(catalog.LabelRoute, s.Routes)
+		endpoint(catalog.LabelRPCMethod, s.Methods)
+	}
 	parts = append(parts, extra...)
 	return "{" + strings.Join(parts, ",") + "}"
 }
@@ -285,13 +287,6 @@ func leRegex(t float64) string {
 	return strings.Join(q, "|")
 }
 
-// FormatFloat writes f with at most 12 significant digits, so 1-0.999 prints as 0.001, as the
-// rules and the dashboards write objectives, budgets and factors.
-func FormatFloat(f float64) string {
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 12, 64), 64)
-	return strconv.FormatFloat(r, 'g', -1, 64)
-}
-
 // objectiveText describes an SLO in words: "99.9% of HTTP requests succeed".
 func objectiveText(m *Model, s SLO) string {
 	what := "HTTP requests"
@@ -304,18 +299,18 @@ func objectiveText(m *Model, s SLO) string {
 	if len(s.Methods) > 0 {
 		what += " to " + strings.Join(s.Methods, ", ")
 	}
-	obj := FormatFloat(s.Objective*100) + "%"
+	obj := promql.Float(s.Objective*100) + "%"
 	if s.Kind == KindLatency {
-		return fmt.Sprintf("%s of %s finish within %s over %s", obj, what, secondsText(s.Threshold), PromDuration(m.Period))
+		return fmt.Sprintf("%s of %s finish within %s over %s", obj, what, secondsText(s.Threshold), promql.Duration(m.Period))
 	}
-	return fmt.Sprintf("%s of %s succeed over %s", obj, what, PromDuration(m.Period))
+	return fmt.Sprintf("%s of %s succeed over %s", obj, what, promql.Duration(m.Period))
 }
 
 func secondsText(s float64) string {
 	if s < 1 {
-		return FormatFloat(s*1000) + "ms"
+		return promql.Float(s*1000) + "ms"
 	}
-	return FormatFloat(s) + "s"
+	return promql.Float(s) + "s"
 }
 
 // burnAnnotations writes the annotations of a burn-rate alert; value is the text that shows the
@@ -341,7 +336,7 @@ func noDataAnnotations(m *Model, s SLO, service string) map[string]string {
 		"summary": fmt.Sprintf("%s: SLO %s has no data", service, s.Name),
 		"description": fmt.Sprintf("%s had %s series within the SLO window (%s) but none within the last %s: "+
 			"the service, its scrape or its metrics are gone, so the SLO cannot be measured.%s",
-			service, metricOf(s), PromDuration(m.Period), PromDuration(noDataGap), descSuffix(s)),
+			service, sloHistogram(m, s), promql.Duration(m.Period), promql.Duration(noDataGap), descSuffix(s)),
 	}
 	links(a, m, s, service)
 	return a

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/perfobs/perfobs-go/internal/promql"
 )
 
 var update = flag.Bool("update", false, "rewrite the shipped rules in alerts/rules/ from the generator")
@@ -33,8 +35,8 @@ func TestPolicyFactors(t *testing.T) {
 		{90 * day, []float64{43.2, 18, 9, 3}},
 	}
 	for _, tt := range tests {
-		t.Run(PromDuration(tt.period), func(t *testing.T) {
-			ws := Policy(tt.period)
+		t.Run(promql.Duration(tt.period), func(t *testing.T) {
+			ws := policy(tt.period)
 			var got []float64
 			for _, w := range ws {
 				got = append(got, w.Factor)
@@ -44,7 +46,7 @@ func TestPolicyFactors(t *testing.T) {
 			}
 			want := []string{"page 1h 5m", "page 6h 30m", "ticket 1d 2h", "ticket 3d 6h"}
 			for i, w := range ws {
-				if g := fmt.Sprintf("%s %s %s", w.Severity, PromDuration(w.Long), PromDuration(w.Short)); g != want[i] {
+				if g := fmt.Sprintf("%s %s %s", w.Severity, promql.Duration(w.Long), promql.Duration(w.Short)); g != want[i] {
 					t.Errorf("window %d = %s, want %s", i, g, want[i])
 				}
 			}
@@ -130,7 +132,7 @@ func TestRenderedRules(t *testing.T) {
 	for _, tt := range tests {
 		s := m.SLOs[tt.slo]
 		t.Run(s.Name, func(t *testing.T) {
-			data, err := yaml.Marshal(RenderSLORules(m, s))
+			data, err := yaml.Marshal(renderSLORules(m, s))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +153,7 @@ func TestRenderedRulesPerJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := yaml.Marshal(RenderSLORules(m, m.SLOs[0]))
+	data, err := yaml.Marshal(renderSLORules(m, m.SLOs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,14 +227,14 @@ func TestOperatorManifestHoldsThePlainRules(t *testing.T) {
 		byName[f.Name] = f.Data
 	}
 	for _, f := range op {
-		var pr PrometheusRule
+		var pr operatorRule
 		if err := yaml.Unmarshal(f.Data, &pr); err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
 		}
 		if pr.APIVersion != "monitoring.coreos.com/v1" || pr.Kind != "PrometheusRule" || pr.Metadata.Name != "perfobs-"+strings.TrimSuffix(f.Name, ".yaml") {
 			t.Errorf("%s: header = %s %s %s", f.Name, pr.APIVersion, pr.Kind, pr.Metadata.Name)
 		}
-		var rf RuleFile
+		var rf promRuleFile
 		if err := yaml.Unmarshal(byName[f.Name], &rf); err != nil {
 			t.Fatal(err)
 		}
@@ -351,9 +353,9 @@ func TestMutatedRulesFailTheirTests(t *testing.T) {
 			mm.Windows = slices.Clone(m.Windows)
 			tt.mutate(mm.Windows)
 			s := m.SLOs[0]
-			tf := RenderSLOTests(m, s, "rules.yaml") // from the correct policy
+			tf := renderSLOTests(m, s, "rules.yaml") // from the correct Policy
 			tf.Tests = tf.Tests[tt.group : tt.group+1]
-			rules, err := encode("test", RenderSLORules(&mm, s))
+			rules, err := encode("test", renderSLORules(&mm, s))
 			if err != nil {
 				t.Fatal(err)
 			}

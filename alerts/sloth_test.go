@@ -100,7 +100,7 @@ func TestSlothComparison(t *testing.T) {
 	for _, s := range m.SLOs {
 		t.Run(s.Name, func(t *testing.T) {
 			ours := "api-slo-" + s.Name + "_test.yaml"
-			slothTF := slothTests(RenderSLOTests(&noGuard, s, "sloth.yaml"), s)
+			slothTF := slothTests(renderSLOTests(&noGuard, s, "sloth.yaml"), s)
 			// Sloth puts recordings and alerts in separate groups; promtool would evaluate them
 			// in random order, letting the alerts see the previous minute's ratios now and then.
 			for _, name := range []string{"api-availability", "api-latency"} {
@@ -139,22 +139,22 @@ func TestSlothComparison(t *testing.T) {
 
 // slothTests turns tests of our rules into tests of Sloth's: Sloth's labels and annotations, no
 // no-data checks, and no alerts at all where the bucket is spelled le="1.0".
-func slothTests(tf TestFile, s SLO) TestFile {
+func slothTests(tf promtoolFile, s SLO) promtoolFile {
 	for i, g := range tf.Tests {
 		blind := strings.Contains(g.Name, "Prometheus 3")
-		var checks []AlertRuleTest
+		var checks []promtoolAlertTest
 		for _, c := range g.AlertRuleTest {
 			if c.Alertname != "SLOErrorBudgetBurn" {
 				continue
 			}
 			c.Alertname = "SlothBurn"
-			exp := []ExpAlert{}
+			exp := []promtoolExpAlert{}
 			for _, a := range c.ExpAlerts {
 				if blind {
 					continue
 				}
 				sev := a.ExpLabels["severity"]
-				exp = append(exp, ExpAlert{
+				exp = append(exp, promtoolExpAlert{
 					ExpLabels: map[string]string{
 						"severity": sev, "sloth_severity": sev,
 						"sloth_id": "api-" + s.Name, "sloth_service": "api", "sloth_slo": s.Name,

@@ -17,7 +17,7 @@ import (
 const SpecVersion = 1
 
 // Spec is an SLO spec file as written, before defaults are applied. ParseSpec fills it; NewModel
-// checks it and turns it into a Model. Line fields hold the line of the element in the file (0
+// checks it and turns it into a Model. Unexported fields hold the line of each element in the file (0
 // when absent), so that every later error can name it.
 //
 // A full example:
@@ -34,6 +34,8 @@ const SpecVersion = 1
 //	buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5]  # only when the service uses its own buckets
 //	histograms: classic            # or native: the service uses middleware.WithNativeHistograms and
 //	                               # Prometheus runs with --enable-feature=native-histograms
+//	naming: classic                # the service uses middleware.WithClassicNames (promhttp's and
+//	                               # go-grpc-middleware's names); default: the default names
 //	runtime:                       # Go runtime alerts (on by default)
 //	  goroutines_min: 500
 //	  goroutine_growth_per_hour: 250
@@ -51,7 +53,7 @@ const SpecVersion = 1
 //	    objective: 99
 //	    routes: ["/cart", "/checkout/{id}"]   # http: http_route values; grpc: methods: ["shop.Cart/Add"]
 type Spec struct {
-	File string // the file name errors are reported against
+	file string // the file name errors are reported against
 
 	Version      int
 	Service      string
@@ -64,19 +66,20 @@ type Spec struct {
 	DashboardURL string
 	MinRequests  *float64
 	Buckets      []float64
-	Histograms   string // HistogramsClassic, HistogramsNative or "" (classic)
+	Histograms   HistogramMode // HistogramsClassic, HistogramsNative or "" (classic)
+	Naming       string        // "default" or "" (the semantic conventions' names), or "classic"
 	Runtime      *RuntimeSpec
 	SLOs         []SLOSpec
 
-	Line      int            // line of the document
-	FieldLine map[string]int // line of each top-level key that was set
+	line      int            // line of the document
+	fieldLine map[string]int // line of each top-level key that was set
 }
 
 // SLOSpec is one entry of the spec's slos list.
 type SLOSpec struct {
 	Name         string
-	Kind         string
-	Protocol     string
+	Kind         Kind
+	Protocol     Protocol
 	Objective    float64
 	Threshold    time.Duration
 	Routes       []string
@@ -85,8 +88,8 @@ type SLOSpec struct {
 	RunbookURL   string
 	DashboardURL string
 
-	Line      int            // line of the list entry
-	FieldLine map[string]int // line of each key that was set
+	line      int            // line of the list entry
+	fieldLine map[string]int // line of each key that was set
 }
 
 // RuntimeSpec tunes the Go runtime alerts. Zero fields keep the defaults.
@@ -98,8 +101,8 @@ type RuntimeSpec struct {
 	GCCPURatio             float64
 	SchedLatencyP99        time.Duration
 
-	Line      int
-	FieldLine map[string]int
+	line      int
+	fieldLine map[string]int
 }
 
 // Problem is one thing wrong with a spec: where it is, which field, and what is wrong.
@@ -196,20 +199,20 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 		ps.add(yamlErrLine(err), "", fmt.Errorf("%w: %s", ErrSyntax, msg))
 		return nil, ps.err()
 	}
-	s := &Spec{File: file, FieldLine: map[string]int{}}
+	s := &Spec{file: file, fieldLine: map[string]int{}}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		ps.addf(1, "", ErrRequired, "empty spec")
 		return nil, ps.err()
 	}
 	root := doc.Content[0]
-	s.Line = root.Line
+	s.line = root.Line
 	if root.Kind != yaml.MappingNode {
 		ps.addf(root.Line, "", ErrInvalidValue, "spec must be a mapping, not %s", kindName(root))
 		return nil, ps.err()
 	}
 	r := reader{ps: ps}
 	r.fields(root, "", func(key string, v *yaml.Node) bool {
-		s.FieldLine[key] = v.Line
+		s.fieldLine[key] = v.Line
 		switch key {
 		case "version":
 			s.Version = r.int(v, key)
@@ -235,7 +238,9 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 		case "buckets":
 			s.Buckets = r.floats(v, key)
 		case "histograms":
-			s.Histograms = r.str(v, key)
+			s.Histograms = HistogramMode(r.str(v, key))
+		case "naming":
+			s.Naming = r.str(v, key)
 		case "runtime":
 			s.Runtime = r.runtime(v, key)
 		case "slos":
@@ -434,13 +439,13 @@ func (r reader) floats(v *yaml.Node, field string) []float64 {
 }
 
 func (r reader) runtime(v *yaml.Node, field string) *RuntimeSpec {
-	rt := &RuntimeSpec{Line: v.Line, FieldLine: map[string]int{}}
+	rt := &RuntimeSpec{line: v.Line, fieldLine: map[string]int{}}
 	if v.Kind != yaml.MappingNode {
 		r.ps.addf(v.Line, field, ErrInvalidValue, "want a mapping, not %s", kindName(v))
 		return rt
 	}
 	r.fields(v, field, func(key string, val *yaml.Node) bool {
-		rt.FieldLine[key] = val.Line
+		rt.fieldLine[key] = val.Line
 		f := join(field, key)
 		switch key {
 		case "disabled":
@@ -467,21 +472,21 @@ func (r reader) slos(v *yaml.Node, field string) []SLOSpec {
 	var out []SLOSpec
 	for i, e := range r.list(v, field) {
 		path := fmt.Sprintf("%s[%d]", field, i)
-		s := SLOSpec{Line: e.Line, FieldLine: map[string]int{}}
+		s := SLOSpec{line: e.Line, fieldLine: map[string]int{}}
 		if e.Kind != yaml.MappingNode {
 			r.ps.addf(e.Line, path, ErrInvalidValue, "want a mapping, not %s", kindName(e))
 			continue
 		}
 		r.fields(e, path, func(key string, val *yaml.Node) bool {
-			s.FieldLine[key] = val.Line
+			s.fieldLine[key] = val.Line
 			f := join(path, key)
 			switch key {
 			case "name":
 				s.Name = r.str(val, f)
 			case "kind":
-				s.Kind = r.str(val, f)
+				s.Kind = Kind(r.str(val, f))
 			case "protocol":
-				s.Protocol = r.str(val, f)
+				s.Protocol = Protocol(r.str(val, f))
 			case "objective":
 				s.Objective = r.float(val, f)
 			case "threshold":

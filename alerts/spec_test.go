@@ -57,8 +57,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := DefaultRuntime()
-	if m.Period != DefaultWindow || m.Tier != DefaultTier || m.MinRequests != DefaultMinRequests ||
+	rt := defaultRuntime()
+	if m.Period != defaultWindow || m.Tier != defaultTier || m.MinRequests != defaultMinRequests ||
 		m.Runtime == nil || *m.Runtime != rt || m.SLOs[0].Protocol != ProtocolHTTP {
 		t.Errorf("defaults not applied: %+v", m)
 	}

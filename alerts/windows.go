@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Severities of the burn-rate alerts.
+// Severities of the burn-rate alerts: the severity label of AlertWindow and of every alert.
 const (
 	SeverityPage   = "page"
 	SeverityTicket = "ticket"
@@ -23,12 +23,12 @@ type AlertWindow struct {
 	BudgetFraction float64
 }
 
-// Policy returns the alert windows of the Google SRE workbook (chapter 5, "Alerting on SLOs")
+// policy returns the alert windows of the Google SRE workbook (chapter 5, "Alerting on SLOs")
 // for an SLO period: page when 2% of the budget burns in 1h or 5% in 6h, ticket when 10% burns
 // in 1d or 10% in 3d; each short window is 1/12 of its long one. For 30 days the factors are
 // 14.4, 6, 3 and 1; for other periods they are recomputed so that each alert still fires at the
 // same budget consumption: factor = fraction × period / long window.
-func Policy(period time.Duration) []AlertWindow {
+func policy(period time.Duration) []AlertWindow {
 	ws := []AlertWindow{
 		{Severity: SeverityPage, Long: time.Hour, Short: 5 * time.Minute, BudgetFraction: 0.02},
 		{Severity: SeverityPage, Long: 6 * time.Hour, Short: 30 * time.Minute, BudgetFraction: 0.05},
@@ -46,22 +46,4 @@ func roundFactor(f float64) float64 {
 	s := strconv.FormatFloat(f, 'f', 4, 64)
 	r, _ := strconv.ParseFloat(s, 64)
 	return r
-}
-
-// PromDuration formats d as Prometheus writes durations, in the largest whole unit: 5m, 1h, 30d,
-// 90s, 250ms. The rules and the dashboards both write windows with it.
-func PromDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d%(24*time.Hour) == 0:
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	case d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	case d%time.Second == 0:
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	}
-	return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
 }

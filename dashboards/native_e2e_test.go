@@ -349,7 +349,7 @@ func TestNativeEndToEnd(t *testing.T) {
 			// The error ratio of every window equals that of the load: every window holds all of it.
 			for _, p := range protocols {
 				for _, s := range model.SLOs {
-					if s.Protocol != p.name {
+					if string(s.Protocol) != p.name {
 						continue
 					}
 					t.Run(s.Name+" ratio matches the requests sent", func(t *testing.T) {

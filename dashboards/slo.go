@@ -14,6 +14,7 @@ import (
 
 	"github.com/perfobs/perfobs-go/alerts"
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/promql"
 )
 
 // SLOUID is the uid of the SLO dashboard of a spec that serves every value of a service label
@@ -43,7 +44,7 @@ func sloUID(m *alerts.Model) string {
 // error budget left over the SLO window, the SLI over the window, the burn rate over each alert
 // window against the factor its alert fires at, and the SLI, burn rates and budget over time.
 // It reads only the recording rules that package alerts generates for the same model, with the
-// same windows and factors (alerts.Policy).
+// same windows and factors (Model.Windows).
 func sloDashboard(m *alerts.Model, opts ...Option) (dashboard.Dashboard, error) {
 	if _, err := newConfig(opts); err != nil {
 		return dashboard.Dashboard{}, err
@@ -86,18 +87,18 @@ func sloDashboard(m *alerts.Model, opts ...Option) (dashboard.Dashboard, error) 
 func sloRow(bd *board, m *alerts.Model, s alerts.SLO, label string) {
 	id := []string{catalog.LabelSLO + "=" + strconv.Quote(s.Name), label + `="$` + varService + `"`}
 	rec := func(name string) string { return selector(name, id...) }
-	budget := alerts.FormatFloat(s.ErrorBudget())
+	budget := promql.Float(s.ErrorBudget())
 	burn := func(w time.Duration) string {
-		return rec(catalog.SLOErrorRatioRate+alerts.PromDuration(w)) + " / " + budget
+		return rec(catalog.SLOErrorRatioRate+promql.Duration(w)) + " / " + budget
 	}
-	period := alerts.PromDuration(m.Period)
+	period := promql.Duration(m.Period)
 	budgetSteps := steps("red", step{0, "orange"}, step{0.25, "yellow"}, step{0.5, "green"})
 
 	bd.row(fmt.Sprintf("SLO %s: %s", s.Name, objectiveText(m, s)))
 
 	bd.add(8, statHeight, statPanel("Error budget remaining",
 		fmt.Sprintf("Share of the %s error budget (%s%% of requests may fail) not yet spent over the last %s. Below 0: the SLO is missed.",
-			period, alerts.FormatFloat(s.ErrorBudget()*100), period),
+			period, promql.Float(s.ErrorBudget()*100), period),
 		units.PercentUnit, budgetSteps, query{expr: rec(catalog.SLOBudgetRemaining)}))
 	bd.add(8, statHeight, statPanel("SLI over "+period,
 		"Share of good requests over the SLO window, against the objective.", units.PercentUnit,
@@ -106,12 +107,12 @@ func sloRow(bd *board, m *alerts.Model, s alerts.SLO, label string) {
 		steps("blue"), query{expr: rec(catalog.SLOObjective)}).Decimals(3))
 
 	for _, w := range m.Windows {
-		long, short := alerts.PromDuration(w.Long), alerts.PromDuration(w.Short)
+		long, short := promql.Duration(w.Long), promql.Duration(w.Short)
 		bd.add(gridWidth/uint32(len(m.Windows)), statHeight, statPanel(
-			fmt.Sprintf("Burn rate %s / %s (%s at %sx)", long, short, w.Severity, alerts.FormatFloat(w.Factor)),
+			fmt.Sprintf("Burn rate %s / %s (%s at %sx)", long, short, w.Severity, promql.Float(w.Factor)),
 			fmt.Sprintf("How many times faster than the objective allows the budget burns over %s and %s. "+
 				"The %s alert fires when both exceed %sx (%s%% of the budget in %s).",
-				long, short, w.Severity, alerts.FormatFloat(w.Factor), alerts.FormatFloat(w.BudgetFraction*100), long),
+				long, short, w.Severity, promql.Float(w.Factor), promql.Float(w.BudgetFraction*100), long),
 			units.Short, steps("green", step{w.Factor, "red"}),
 			query{expr: burn(w.Long), legend: long}).
 			WithTarget(query{expr: burn(w.Short), legend: short}.builder("B")).
@@ -125,7 +126,7 @@ func sloRow(bd *board, m *alerts.Model, s alerts.SLO, label string) {
 	slices.Sort(windows)
 	var burns []query
 	for _, d := range slices.Compact(windows) {
-		burns = append(burns, query{expr: burn(d), legend: alerts.PromDuration(d)})
+		burns = append(burns, query{expr: burn(d), legend: promql.Duration(d)})
 	}
 	var factorSteps []step
 	for _, w := range m.Windows {
@@ -155,9 +156,9 @@ func objectiveText(m *alerts.Model, s alerts.SLO) string {
 	if len(s.Methods) > 0 {
 		what += " to " + strings.Join(s.Methods, ", ")
 	}
-	obj := alerts.FormatFloat(s.Objective*100) + "%"
+	obj := promql.Float(s.Objective*100) + "%"
 	if s.Kind == alerts.KindLatency {
-		return fmt.Sprintf("%s of %s within %s over %s", obj, what, strconv.FormatFloat(s.Threshold, 'g', -1, 64)+"s", alerts.PromDuration(m.Period))
+		return fmt.Sprintf("%s of %s within %s over %s", obj, what, strconv.FormatFloat(s.Threshold, 'g', -1, 64)+"s", promql.Duration(m.Period))
 	}
-	return fmt.Sprintf("%s of %s succeed over %s", obj, what, alerts.PromDuration(m.Period))
+	return fmt.Sprintf("%s of %s succeed over %s", obj, what, promql.Duration(m.Period))
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/perfobs/perfobs-go/alerts"
+	"github.com/perfobs/perfobs-go/internal/promql"
 )
 
 func loadModel(t *testing.T, spec string) *alerts.Model {
@@ -71,7 +72,7 @@ slos:
 }
 
 // TestBurnRateThresholdsAreTheRules: each burn-rate stat turns red at the factor of its alert
-// window, the factor alerts.Policy gives the rules.
+// window, the factor Model.Windows gives the rules.
 func TestBurnRateThresholdsAreTheRules(t *testing.T) {
 	m, err := alerts.DefaultModel()
 	if err != nil {
@@ -84,7 +85,7 @@ func TestBurnRateThresholdsAreTheRules(t *testing.T) {
 	seen := 0
 	for _, p := range panels(d) {
 		for _, w := range m.Windows {
-			if !strings.HasPrefix(deref(p.Title), "Burn rate "+alerts.PromDuration(w.Long)+" / ") {
+			if !strings.HasPrefix(deref(p.Title), "Burn rate "+promql.Duration(w.Long)+" / ") {
 				continue
 			}
 			seen++
@@ -93,9 +94,9 @@ func TestBurnRateThresholdsAreTheRules(t *testing.T) {
 				t.Errorf("%q: thresholds %+v, want red from %g", deref(p.Title), st, w.Factor)
 			}
 			qs := promTargets(t, p)
-			if len(qs) != 2 || !strings.Contains(qs[0].Expr, "rate"+alerts.PromDuration(w.Long)+"{") ||
-				!strings.Contains(qs[1].Expr, "rate"+alerts.PromDuration(w.Short)+"{") {
-				t.Errorf("%q: queries %v, want the %s and %s windows", deref(p.Title), qs, alerts.PromDuration(w.Long), alerts.PromDuration(w.Short))
+			if len(qs) != 2 || !strings.Contains(qs[0].Expr, "rate"+promql.Duration(w.Long)+"{") ||
+				!strings.Contains(qs[1].Expr, "rate"+promql.Duration(w.Short)+"{") {
+				t.Errorf("%q: queries %v, want the %s and %s windows", deref(p.Title), qs, promql.Duration(w.Long), promql.Duration(w.Short))
 			}
 		}
 	}

@@ -156,7 +156,14 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		ruleFiles = append(ruleFiles, p)
-		var rf alerts.RuleFile
+		var rf struct {
+			Groups []struct {
+				Rules []struct {
+					Record string            `yaml:"record"`
+					Labels map[string]string `yaml:"labels"`
+				} `yaml:"rules"`
+			} `yaml:"groups"`
+		}
 		if err := yaml.Unmarshal(data, &rf); err != nil {
 			t.Fatal(err)
 		}

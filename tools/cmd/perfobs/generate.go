@@ -69,11 +69,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		source string
 		code   int
 	)
-	switch *histograms {
+	switch alerts.HistogramMode(*histograms) {
 	case "":
 		m, source, code = loadSpec(*spec, stderr, "generate")
 	case alerts.HistogramsClassic, alerts.HistogramsNative:
-		m, source, code = loadSpecHistograms(*spec, *histograms, stderr)
+		m, source, code = loadSpecHistograms(*spec, alerts.HistogramMode(*histograms), stderr)
 	default:
 		fmt.Fprintf(stderr, "perfobs generate: --histograms %q: want classic or native\n", *histograms)
 		return exitUsage
@@ -132,7 +132,7 @@ func loadSpec(path string, stderr io.Writer, cmd string) (*alerts.Model, string,
 // that the default spec, or any spec, can be generated for native histograms without editing it.
 // The mode is checked with the rest of the spec: a native spec's latency thresholds must be native
 // bucket boundaries. The source names the override, so the files' headers tell how they were made.
-func loadSpecHistograms(path, mode string, stderr io.Writer) (*alerts.Model, string, int) {
+func loadSpecHistograms(path string, mode alerts.HistogramMode, stderr io.Writer) (*alerts.Model, string, int) {
 	name, data := alerts.DefaultSpecName, alerts.DefaultSpec()
 	if path != "" {
 		var err error
@@ -151,7 +151,7 @@ func loadSpecHistograms(path, mode string, stderr io.Writer) (*alerts.Model, str
 			if path != "" {
 				source = filepath.Base(path)
 			}
-			return m, source + " with --histograms " + mode, exitOK
+			return m, source + " with --histograms " + string(mode), exitOK
 		}
 	}
 	fmt.Fprintln(stderr, err)

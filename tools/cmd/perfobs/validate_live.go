@@ -18,6 +18,7 @@ import (
 
 	"github.com/perfobs/perfobs-go/alerts"
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/promql"
 )
 
 // liveTimeout bounds the whole live check: a handful of queries.
@@ -81,11 +82,11 @@ func retentionCheck(r *liveReport, retention string, period time.Duration) {
 		r.findings = append(r.findings, fmt.Sprintf("retention: Prometheus reports %q, which says nothing of how long it keeps data", retention))
 	case timed > 0 && time.Duration(timed) < period:
 		r.findings = append(r.findings, fmt.Sprintf("retention: %s is shorter than the SLO window %s: the budget over the window cannot be computed (set --storage.tsdb.retention.time=%s or more)",
-			alerts.PromDuration(time.Duration(timed)), alerts.PromDuration(period), alerts.PromDuration(period)))
+			promql.Duration(time.Duration(timed)), promql.Duration(period), promql.Duration(period)))
 	case sized != "":
-		r.ok = append(r.ok, fmt.Sprintf("retention %s: a size limit may drop data inside the %s window first; check the disk holds it", retention, alerts.PromDuration(period)))
+		r.ok = append(r.ok, fmt.Sprintf("retention %s: a size limit may drop data inside the %s window first; check the disk holds it", retention, promql.Duration(period)))
 	default:
-		r.ok = append(r.ok, fmt.Sprintf("retention %s covers the SLO window %s", alerts.PromDuration(time.Duration(timed)), alerts.PromDuration(period)))
+		r.ok = append(r.ok, fmt.Sprintf("retention %s covers the SLO window %s", promql.Duration(time.Duration(timed)), promql.Duration(period)))
 	}
 }
 
