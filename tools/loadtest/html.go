@@ -80,9 +80,15 @@ func svgChart(c chartSpec) template.HTML {
 	}
 	fmt.Fprintf(&b, `<text x="%g" y="%g" class="xlabel">%s</text>`, (L+W-R)/2, H-6, html.EscapeString(c.XLabel))
 	fmt.Fprintf(&b, `<text x="14" y="%g" class="ylabel" transform="rotate(-90 14 %g)">%s</text>`, (T+H-B)/2, (T+H-B)/2, html.EscapeString(c.YLabel))
-	for _, m := range c.Marks {
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g" class="mark" data-mark="%s" data-x="%g"/><text x="%.1f" y="%g" class="marklabel">%s</text>`,
-			px(m.X), T, px(m.X), H-B, html.EscapeString(m.Label), m.X, px(m.X)+4, T+12, html.EscapeString(m.Label))
+	for i, m := range c.Marks {
+		// Labels near the right edge go to the left of their line; they step down so that
+		// close marks stay legible.
+		lx, anchor := px(m.X)+4, "start"
+		if px(m.X) > W-R-120 {
+			lx, anchor = px(m.X)-4, "end"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g" class="mark" data-mark="%s" data-x="%g"/><text x="%.1f" y="%g" class="marklabel" text-anchor="%s">%s</text>`,
+			px(m.X), T, px(m.X), H-B, html.EscapeString(m.Label), m.X, lx, T+12+float64(12*(i%3)), anchor, html.EscapeString(m.Label))
 	}
 	for i, s := range c.Series {
 		color := s.Color

@@ -88,8 +88,8 @@ type StressResult struct {
 	// GeneratorLimit is the rate at which the load generator fell behind its schedule (the
 	// ramp stops there, since the service's figures are no longer its own); zero if never.
 	GeneratorLimit float64 `json:"generator_limit,omitempty"`
-	// Knee is the first rate whose p99 was more than twice the p99 of the step before, or
-	// the breaking rate; zero when neither.
+	// Knee is the rate at the knee of p99 against the offered rate (Kneedle), or the
+	// breaking rate with fewer than three steps; zero when neither.
 	Knee float64 `json:"knee"`
 	// Diagnosis says how the service failed past Highest: which limits broke, the latency
 	// knee, saturated throughput, errors.
@@ -145,15 +145,32 @@ func Stress(ctx context.Context, targets []Target, ramp Ramp, budget Budget, opt
 	return res, nil
 }
 
-// knee is the first rate whose p99 more than doubled from the step before, else Breaking.
+// knee finds the knee of p99 against the offered rate with Kneedle (Satopää et al., 2011):
+// with both axes scaled to [0, 1], the step farthest below the diagonal from the first step
+// to the last, the last rate before latency climbs steeply. Fewer than three steps of the
+// service's own (not generator-bound): the breaking rate.
 func (s *StressResult) knee() float64 {
-	for i := 1; i < len(s.Steps); i++ {
-		a, b := s.Steps[i-1].Report.Latency.P99, s.Steps[i].Report.Latency.P99
-		if a > 0 && b > 2*a && !s.Steps[i].GeneratorBound {
-			return s.Steps[i].Rate
+	var xs, ys []float64
+	for _, st := range s.Steps {
+		if !st.GeneratorBound && st.Report.Answered > 0 {
+			xs, ys = append(xs, st.Rate), append(ys, float64(st.Report.Latency.P99))
 		}
 	}
-	return s.Breaking
+	n := len(xs)
+	if n < 3 || xs[n-1] == xs[0] || ys[n-1] <= ys[0] {
+		return s.Breaking
+	}
+	best, at := 0.0, 0.0
+	for i := range n {
+		d := (xs[i]-xs[0])/(xs[n-1]-xs[0]) - (ys[i]-ys[0])/(ys[n-1]-ys[0])
+		if d > best {
+			best, at = d, xs[i]
+		}
+	}
+	if at == 0 {
+		return s.Breaking
+	}
+	return at
 }
 
 func stepLine(s *Step) string {

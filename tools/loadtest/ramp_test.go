@@ -64,6 +64,16 @@ func TestStressFindsCapacity(t *testing.T) {
 	_ = res.WriteText(&out)
 	capacity := measured() // nominally 100 req/s; about 92 with timer overshoot
 	t.Logf("measured capacity %.1f req/s; stress result:\n%s", capacity, out.String())
+	if res.GeneratorLimit > 0 {
+		// A machine busy with other tests can starve the generator (the server shares its
+		// process): the ramp must then stop there and say so, not blame the service.
+		last := res.Steps[len(res.Steps)-1]
+		if !last.GeneratorBound || res.Breaking != 0 || !strings.Contains(out.String(), "generator limit: ") {
+			t.Errorf("generator limit %g: last step %+v, breaking %g", res.GeneratorLimit, last, res.Breaking)
+		}
+		t.Logf("the generator fell behind at %g req/s: the capacity checks are moot on this machine now", res.GeneratorLimit)
+		return
+	}
 
 	// The breaking point is the first step at or past the capacity: it may not be far
 	// below it, and the step before it may not be above it.
