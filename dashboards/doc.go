@@ -16,8 +16,10 @@
 //
 // Every dashboard has a Prometheus datasource variable. RED and runtime have job and instance
 // variables, RED adds route and gRPC method; the SLO dashboard has a service variable, whose
-// values are those of the spec's service label (job for the shipped default). Build returns the dashboards for a spec, WriteAll writes
-// them as JSON files, which Grafana imports by file provisioning or through its HTTP API. The
+// values are those of the spec's service label (job for the shipped default). Build returns the
+// dashboards for a spec as files (a name and the JSON bytes, the shape of alerts' rule files);
+// alerts.WriteFiles writes them, removing dashboards an earlier run wrote and this one does not,
+// and Grafana imports them by file provisioning or through its HTTP API. The
 // shipped defaults in dashboards/json/ are this package's output for the default options, and a
 // test fails when they drift.
 //
