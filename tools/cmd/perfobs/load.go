@@ -27,8 +27,9 @@ Drives open-model HTTP load (requests leave on schedule, whether or not earlier 
 answered) and reports latency (p50 p90 p99 p99.9 max, over answered requests only),
 throughput and errors. A target is a URL or "METHOD URL"; several targets are used in turn.
 --scenario reads stages of arrival rate (constant or Poisson arrivals, linear ramps, a sine,
-bursts), weighted targets and per-target budgets from YAML (docs/load.md); a burst's report
-gives the time until p99 over a sliding window is back within the budget.
+bursts), weighted targets and per-target budgets from YAML (docs/load.md; --budget replaces
+the file's budget); a burst's report gives the time until p99 over a sliding window is back
+within the budget.
 --replay sends the requests of an access log (Common or Combined Log Format) at their
 original pacing, sped up by --speed, or uses vegeta's targets format as the targets.
 A budget is a comma-separated list such as 'p99<200ms,errors<1%' (also p50, p99.9, max,
