@@ -96,10 +96,17 @@ type Exemplar struct {
 // interval only costs an allocation and a contended store per observation.
 const ExemplarInterval = 100 * time.Millisecond
 
-// GrowWindow is the contention rate that grows a series' stripes: two contended observations
-// of one series less than GrowWindow apart double its stripes. A series that contends less
-// often than that (a cold route hit by two cores by chance, every few seconds) stays small.
+// GrowWindow is the contention rate that grows a series' stripes: two failed probes of one
+// series less than GrowWindow apart double its stripes. With one observation in ProbeEvery
+// probing, a series grows once it contends about ProbeEvery/GrowWindow (16,000) times a second;
+// one that contends less (a cold route hit by two cores by chance, now and then) stays small.
 const GrowWindow = time.Millisecond
+
+// ProbeEvery is how often, on average, an observation probes for contention: the ones whose
+// value hashes to 0 in the top log2(ProbeEvery) bits (every observation of the value 0).
+const ProbeEvery = 1 << (64 - probeShift)
+
+const probeShift = 60
 
 // Shape describes the buckets of a HistogramVec.
 type Shape struct {
@@ -301,13 +308,29 @@ func searchBucket(b []int64, x int64) int {
 // ShardPicker token): callers on different processors should pass different ones.
 func (v *HistogramVec[K]) Observe(h *Histogram, shard int, x int64) { h.observe(shard, x) }
 
-// observe records x on the stripe that shard selects and returns x's bucket. The sum is added
-// with a compare-and-swap of the value read before the bucket add: uncontended, it costs what an
-// atomic add costs (the line is already in this core's cache); when it fails, another core wrote
-// the stripe during this observation, which is the contention signal that grows the stripes.
-// The window spans the bucket add because, under contention, that add is when the line moves.
+// observe records x on the stripe that shard selects and returns x's bucket: an atomic add on
+// the bucket and one on the sum. About one observation in ProbeEvery (chosen by a hash of x)
+// probes for contention instead: it writes the sum with a compare-and-swap of the value it read
+// before the bucket add, which fails when another core wrote the stripe during this observation
+// (the window spans the bucket add because, under contention, that add is when the line moves).
+// A failure is the signal that grows the stripes. The others do not read the sum first: a load
+// before a locked add delays the add until the load completes, which measured a few nanoseconds
+// per observation.
 func (h *Histogram) observe(shard int, x int64) int {
-	i := h.l.bucket(x) // first: no register needs saving across the call
+	// The bucket search of layout.bucket, written out here: a call would make observe spill its
+	// arguments around it.
+	b := h.l.intBounds
+	i := len(b)
+	if len(b) > 16 {
+		i = searchBucket(b, x)
+	} else {
+		for j, ub := range b {
+			if x <= ub {
+				i = j
+				break
+			}
+		}
+	}
 	st := &h.base
 	set := h.set.Load()
 	if set != nil {
@@ -315,10 +338,15 @@ func (h *Histogram) observe(shard int, x int64) int {
 	}
 	cells := st.cells
 	sum := &cells[len(cells)-1]
-	old := sum.Load() // read before the bucket add, so that the CAS below spans it
-	cells[i].Add(1)
-	if !sum.CompareAndSwap(old, old+uint64(x)) {
-		h.contendedAdd(sum, x, set)
+	if uint64(x)*0x9e3779b97f4a7c15>>probeShift != 0 { // a hash of x, so that any value spacing samples alike
+		cells[i].Add(1)
+		sum.Add(uint64(x))
+	} else {
+		old := sum.Load() // read before the bucket add, so that the CAS spans it
+		cells[i].Add(1)
+		if !sum.CompareAndSwap(old, old+uint64(x)) {
+			h.contendedAdd(sum, x, set)
+		}
 	}
 	if st.native != nil {
 		h.l.observeNative(st.native, x)
