@@ -376,9 +376,9 @@ func (hb *historyBuilder) build() (*History, error) {
 // same machine: probably a rename, whose history restarts with no change point across it.
 func renameNotes(h *History) []string {
 	type span struct {
-		name         string
-		first, last  int
-		machine, key string
+		name        string
+		first, last int
+		machine     string
 	}
 	spans := map[string]*span{}
 	var keys []string

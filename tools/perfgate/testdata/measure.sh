@@ -24,15 +24,22 @@ row() { # mode extra
 	if [ "$1" = instructions ]; then args=(--instructions); else args=(--benchtime "$BENCHTIME"); fi
 	out=$("$tmp/perfobs" gate --format json --threshold 0% --count "$RUNS" --base-bin "$tmp/hp0.test" --new-bin "$tmp/hp$2.test" \
 		--bench '^BenchmarkMiddlewareHTTP$' "${args[@]}" 2>/dev/null || true)
-	python3 -c '
-import json,sys
-mode,k=sys.argv[1],sys.argv[2]
-rep=json.loads(sys.stdin.read())
-unit={"instructions":"instructions/op","time":"sec/op"}[mode]
+	echo "$out" >"$tmp/$1-$2.json"
+	python3 - "$1" "$2" "$tmp/$1-$2.json" <<'PY'
+import json, sys
+mode, k, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+unit = {"instructions": "instructions/op", "time": "sec/op"}[mode]
+try:
+    rep = json.load(open(path))
+except ValueError:
+    print(mode, "extra", k, "no result")
+    sys.exit(0)
 for r in rep["rows"]:
-    if r["unit"]==unit:
-        print(f"{mode:13s} extra {int(k)/10:5.1f}% requests  delta {100*(r[\"delta\"] or 0):+7.2f}%  p {r[\"p\"]:.4f}  {\"DETECTED\" if r[\"significant\"] and (r[\"delta\"] or 0)>0 else \"not detected\"}")
-' "$1" "$2" <<<"$out"
+    if r["unit"] == unit:
+        d = r["delta"] or 0
+        found = "DETECTED" if r["significant"] and d > 0 else "not detected"
+        print("%-13s %5.1f%% more requests  delta %+7.2f%%  p %.4f  %s" % (mode, k / 10, 100 * d, r["p"], found))
+PY
 }
 echo "== detection, $RUNS runs per side, p < 0.05"
 for k in $TIME_EXTRAS; do row time "$k"; done
