@@ -210,3 +210,50 @@ func BenchmarkFlightRecorderService(b *testing.B) {
 		b.ReportMetric(100*(off-on)/off, "on-lost-%")
 	}
 }
+
+// BenchmarkFlightRecorderServiceCPU is the service of BenchmarkFlightRecorderService driven by one
+// client, b.N requests, in each mode: under callgrind the difference between two run lengths is
+// the instructions per request of the whole process (server, client, runtime and tracer), a
+// measure that machine load does not move:
+//
+//	go test -c -o /tmp/bench.test ./bench
+//	for n in 2000 6000; do GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
+//	  --callgrind-out-file=/tmp/cg.$n /tmp/bench.test -test.run '^$' \
+//	  -test.bench 'FlightRecorderServiceCPU/on$' -test.benchtime ${n}x; done
+func BenchmarkFlightRecorderServiceCPU(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		mode int
+	}{{"off", modeOff}, {"tracer", modeTracer}, {"on", modeOn}} {
+		b.Run(m.name, func(b *testing.B) {
+			cfg := perfobs.Config{Service: "bench", DisableRuntimeMetrics: true,
+				LookupEnv: func(string) (string, bool) { return "", false },
+				Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))}
+			switch m.mode {
+			case modeOn:
+				cfg.FlightRecorder = perfobs.FlightRecorderConfig{Budget: time.Hour}
+			case modeTracer:
+				defer startRecorder(b).Stop(context.Background())
+			}
+			obs, err := perfobs.Start(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer obs.Shutdown(context.Background())
+			srv := httptest.NewServer(obs.HTTP(serviceMux()))
+			defer srv.Close()
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Get(srv.URL + "/orders/7")
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
