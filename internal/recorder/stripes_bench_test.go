@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,15 +102,26 @@ func BenchmarkColdSeries(b *testing.B) {
 	}
 }
 
-// BenchmarkHotSeriesRatio is BenchmarkHotSeries as one interleaved run, for a noisy machine:
-// each iteration is a round in which GOMAXPROCS goroutines make hotRound observations each on
-// one series, first (or second: the order alternates) through the striped recorder, then
-// through the fully sharded copy. It reports the median time per observation of each
-// (striped-ns, sharded-ns, per goroutine) and the ratio of the medians; the striped series is
-// warmed (grown) before the first round. ns/op is the time of a whole round.
+// BenchmarkHotSeriesRatio is BenchmarkHotSeries as one interleaved run, for a noisy machine,
+// at GOMAXPROCS 1, 2, 4, ... up to the core count (set here rather than by -cpu: the testing
+// package runs the first -cpu value of a b.Loop benchmark with the previous GOMAXPROCS). Each
+// iteration is a round in which GOMAXPROCS goroutines make hotRound observations each on one
+// series, through the striped recorder and through the fully sharded copy, the order
+// alternating. It reports the median time per observation of each (striped-ns, sharded-ns: wall
+// time per goroutine) and their ratio; the striped series is warmed (grown) before the first
+// round. ns/op is the time of a whole round.
 //
-//	go test -run '^$' -bench HotSeriesRatio -cpu 1,2 -benchtime 40x ./internal/recorder
+//	go test -run '^$' -bench HotSeriesRatio -benchtime 40x ./internal/recorder
 func BenchmarkHotSeriesRatio(b *testing.B) {
+	for procs := 1; procs <= max(2, runtime.NumCPU()); procs *= 2 {
+		b.Run("procs="+strconv.Itoa(procs), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			hotSeriesRatio(b, procs)
+		})
+	}
+}
+
+func hotSeriesRatio(b *testing.B, procs int) {
 	const hotRound = 200_000
 	v, _ := recorder.NewHistogramVec[key]("b", "h", []string{"r"}, recorder.Shape{Bounds: bounds, Scale: 1e-9})
 	h := v.GetOrCreate(key{"/r"}, func() []string { return []string{"/r"} })
@@ -120,7 +132,6 @@ func BenchmarkHotSeriesRatio(b *testing.B) {
 		s.observe,
 	}
 	run := func(observe func(int, int64)) float64 {
-		procs := runtime.GOMAXPROCS(0)
 		var wg sync.WaitGroup
 		start := time.Now()
 		for range procs {
