@@ -200,7 +200,7 @@ func TestScenarioRun(t *testing.T) {
 			w.WriteHeader(http.StatusBadRequest)
 		}
 		slow.Add(1)
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -210,10 +210,10 @@ arrival: poisson
 seed: 3
 stages:
   - {duration: 2s, rate: 60}
-budget: "p99<1s,errors<1%"
+budget: "p99<2s,errors<1%"
 targets:
-  - {name: list, url: /items, weight: 3, headers: {Accept: application/json}, budget: "p99<20ms"}
-  - {name: buy, method: POST, url: /checkout, body: '{"item":1}', budget: "p99<20ms"}
+  - {name: list, url: /items, weight: 3, headers: {Accept: application/json}, budget: "p99<250ms"}
+  - {name: buy, method: POST, url: /checkout, body: '{"item":1}', budget: "p99<250ms"}
 `), "shop.yaml", srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -227,10 +227,10 @@ targets:
 		t.Errorf("list %d buy %d, want 3:1 of about 120", fast.Load(), slow.Load())
 	}
 	o := rep.Judge(sc.Budget.WithDefaults(false))
-	if !is(t, rep, o, Broken) || len(rep.Violations) != 1 || !strings.HasPrefix(rep.Violations[0].Rule, "target buy: p99<20ms") {
+	if !is(t, rep, o, Broken) || len(rep.Violations) != 1 || !strings.HasPrefix(rep.Violations[0].Rule, "target buy: p99<250ms") {
 		t.Errorf("outcome %v violations %v", o, rep.Violations)
 	}
-	if len(rep.Targets) != 2 || rep.Targets[0].Name != "list" || rep.Targets[1].P99 < 30*time.Millisecond || rep.ErrorRate != 0 {
+	if len(rep.Targets) != 2 || rep.Targets[0].Name != "list" || rep.Targets[1].P99 < 300*time.Millisecond || rep.ErrorRate != 0 {
 		t.Errorf("targets %+v, errors %v", rep.Targets, rep.ErrorRate)
 	}
 }
@@ -361,12 +361,15 @@ func TestGeneratorHonesty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.GeneratorLimit != 50 || res.Highest != 30 || res.Breaking != 0 || !res.Steps[2].GeneratorBound {
+		// 50 req/s of 100ms requests need 5 in flight; a busy machine may stop the ramp at 30.
+		last := res.Steps[len(res.Steps)-1]
+		if res.GeneratorLimit < 30 || res.Highest != res.GeneratorLimit-20 || res.Breaking != 0 || !last.GeneratorBound {
 			t.Errorf("limit %v highest %v breaking %v", res.GeneratorLimit, res.Highest, res.Breaking)
 		}
 		var text strings.Builder
 		_ = res.WriteText(&text)
-		for _, w := range []string{"GENERATOR-BOUND", "generator limit: 50 req/s", "the service's breaking point is above 30 req/s"} {
+		for _, w := range []string{"GENERATOR-BOUND", fmt.Sprintf("generator limit: %g req/s", res.GeneratorLimit),
+			fmt.Sprintf("the service's breaking point is above %g req/s", res.Highest)} {
 			if !strings.Contains(text.String(), w) {
 				t.Errorf("text lacks %q:\n%s", w, text.String())
 			}
