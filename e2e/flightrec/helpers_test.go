@@ -48,6 +48,9 @@ func start(t *testing.T, fc perfobs.FlightRecorderConfig, mux *http.ServeMux) *s
 	if err != nil {
 		t.Fatal(err)
 	}
+	if mux == nil {
+		mux = http.NewServeMux()
+	}
 	s := &service{obs: obs, srv: httptest.NewServer(obs.HTTP(mux)), debug: httptest.NewServer(obs.DebugHandler()), spans: spans}
 	t.Cleanup(func() {
 		s.srv.Close()
