@@ -28,7 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"generate", "write alert rules, their promtool tests and dashboards for an SLO spec", runGenerate},
-		{"validate", "check an SLO spec and print clear, line-numbered errors", runValidate},
+		{"validate", "check an SLO spec (line-numbered errors); with --prometheus URL, the live server too", runValidate},
 		{"gate", "compare benchmark results and fail on significant regressions", runGate},
 		{"load", "drive HTTP load (rates, ramps, scenarios, spikes, soaks, replay) and check budgets", runLoad},
 		{"canary", "compare a canary with its baseline from Prometheus metrics: pass, fail or inconclusive", runCanary},
