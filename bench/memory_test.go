@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -167,6 +169,48 @@ func BenchmarkScrape10k(b *testing.B) {
 			b.ReportMetric(float64(buf.Len())/(seriesRoutes*seriesCodes), "text-B/series")
 		})
 	}
+}
+
+// BenchmarkScrape10kRatio gathers the 10,000 series at GOMAXPROCS 64 through perfobs and
+// client_golang in alternating rounds and reports the medians of each gather's process CPU time
+// (perfobs-cpu-ms, client-golang-cpu-ms, GC included) and wall time, and the ratios perfobs /
+// client_golang: the comparison of BenchmarkScrape10k, robust to a busy machine.
+//
+//	cd bench && go test -run '^$' -bench Scrape10kRatio -benchtime 20x .
+func BenchmarkScrape10kRatio(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(64))
+	var regs []*prometheus.Registry
+	for _, impl := range seriesImpls {
+		s := impl.make()
+		fill(s, 3)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(s.collector)
+		regs = append(regs, reg)
+	}
+	var cpu, wall [2][]float64
+	round := 0
+	for b.Loop() {
+		for k := range regs {
+			i := (k + round) % len(regs)
+			runtime.GC()
+			start, c := time.Now(), processCPU()
+			if _, err := regs[i].Gather(); err != nil {
+				b.Fatal(err)
+			}
+			wall[i] = append(wall[i], float64(time.Since(start).Nanoseconds())/1e6)
+			cpu[i] = append(cpu[i], float64((processCPU()-c).Nanoseconds())/1e6)
+		}
+		round++
+	}
+	med := func(x []float64) float64 {
+		x = slices.Clone(x)
+		slices.Sort(x)
+		return x[len(x)/2]
+	}
+	b.ReportMetric(med(cpu[0]), "perfobs-cpu-ms")
+	b.ReportMetric(med(cpu[1]), "client-golang-cpu-ms")
+	b.ReportMetric(med(cpu[0])/med(cpu[1]), "cpu-ratio")
+	b.ReportMetric(med(wall[0])/med(wall[1]), "wall-ratio")
 }
 
 // TestSeriesSetsAgree: the two implementations hold the same 10,000 series with the same counts
