@@ -264,6 +264,15 @@ targets:
 	}
 	sp := rep.Spikes[0]
 	t.Logf("%s", sp.summary())
+	if rep.Generator.Bound {
+		// A machine too busy to send the burst on time (under -race, beside other tests): the
+		// figures are not the queue's, and the run must say so.
+		if o := rep.Judge(sc.Budget); o != Inconclusive {
+			t.Errorf("generator-bound run judged %v", o)
+		}
+		t.Logf("the generator fell behind, figures not checked: %s", rep.Generator.summary())
+		return
+	}
 	if !sp.Recovered || sp.Recovery < 2300*time.Millisecond || sp.Recovery > 3200*time.Millisecond {
 		t.Errorf("recovery %v (recovered %v), want about 2.7s", sp.Recovery, sp.Recovered)
 	}
