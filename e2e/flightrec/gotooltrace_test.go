@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +18,10 @@ import (
 func TestGoToolTraceOpensSnapshots(t *testing.T) {
 	var mu sync.Mutex
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /locked", func(w http.ResponseWriter, r *http.Request) { mu.Lock(); mu.Unlock() })
+	mux.HandleFunc("GET /locked", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		mu.Unlock() //lint:ignore SA2001 waiting for the lock is the point
+	})
 	s := start(t, perfobs.FlightRecorderConfig{Budget: 20 * time.Millisecond}, mux)
 	mu.Lock()
 	go func() { time.Sleep(60 * time.Millisecond); mu.Unlock() }()
@@ -34,7 +36,11 @@ func TestGoToolTraceOpensSnapshots(t *testing.T) {
 	if err := os.WriteFile(file, snap.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "tool", "trace", "-pprof=sync", file)
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to run go tool trace: %v", err)
+	}
+	cmd := exec.Command(gobin, "tool", "trace", "-pprof=sync", file)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
