@@ -126,8 +126,9 @@ const (
 )
 
 // serviceRound starts a service through perfobs in mode, sends requests from clients goroutines
-// over keep-alive connections for d, and returns the requests per second.
-func serviceRound(b *testing.B, mode, clients int, d time.Duration) float64 {
+// over keep-alive connections for d, and returns the requests per second and the process's CPU
+// time per request (server and clients together), which machine load moves less than the rate.
+func serviceRound(b *testing.B, mode, clients int, d time.Duration) (rate float64, cpu time.Duration) {
 	cfg := perfobs.Config{Service: "bench", DisableRuntimeMetrics: true,
 		LookupEnv: func(string) (string, bool) { return "", false },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -160,6 +161,7 @@ func serviceRound(b *testing.B, mode, clients int, d time.Duration) float64 {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	total := 0
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for range clients {
@@ -177,28 +179,35 @@ func serviceRound(b *testing.B, mode, clients int, d time.Duration) float64 {
 		}()
 	}
 	wg.Wait()
-	rate := float64(total) / time.Since(start).Seconds()
+	rate = float64(total) / time.Since(start).Seconds()
+	if total > 0 {
+		cpu = (processCPU() - cpu0) / time.Duration(total)
+	}
 	tr.CloseIdleConnections()
 	srv.Close()
 	obs.Shutdown(context.Background())
-	return rate
+	return rate, cpu
 }
 
 // BenchmarkFlightRecorderService is whole-service throughput: a real HTTP server on loopback
 // behind perfobs, driven by 8 keep-alive clients in the same process (so the clients' own events
 // are traced too), in rounds of 1 s with flight recording off, with only the runtime's tracer
-// running, and on, the order rotating. It reports the median requests per second of each and the
-// throughput lost, in percent, with the tracer alone and with flight recording on; ns/op is the
-// time of a whole set of rounds.
+// running, and on, the order rotating. It reports the median requests per second of each, the
+// throughput lost, in percent, with the tracer alone and with flight recording on, and the median
+// CPU time per request of each mode (the process's user and system time over the requests); ns/op
+// is the time of a whole set of rounds.
 //
 //	go test -run '^$' -bench FlightRecorderService -benchtime 10x ./bench
 func BenchmarkFlightRecorderService(b *testing.B) {
 	rates := make([][]float64, 3)
+	cpus := make([][]float64, 3)
 	round := 0
 	for b.Loop() {
 		for k := range 3 {
 			mode := (k + round) % 3
-			rates[mode] = append(rates[mode], serviceRound(b, mode, 8, time.Second))
+			rate, cpu := serviceRound(b, mode, 8, time.Second)
+			rates[mode] = append(rates[mode], rate)
+			cpus[mode] = append(cpus[mode], float64(cpu.Nanoseconds())/1e3)
 		}
 		round++
 	}
@@ -208,6 +217,11 @@ func BenchmarkFlightRecorderService(b *testing.B) {
 	if off > 0 {
 		b.ReportMetric(100*(off-tracer)/off, "tracer-lost-%")
 		b.ReportMetric(100*(off-on)/off, "on-lost-%")
+	}
+	if c := median(cpus[modeOff]); c > 0 {
+		b.ReportMetric(c, "off-cpu-µs/req")
+		b.ReportMetric(median(cpus[modeTracer]), "tracer-cpu-µs/req")
+		b.ReportMetric(median(cpus[modeOn]), "on-cpu-µs/req")
 	}
 }
 
