@@ -219,9 +219,9 @@ func BenchmarkFlightRecorderService(b *testing.B) {
 		b.ReportMetric(100*(off-on)/off, "on-lost-%")
 	}
 	if c := median(cpus[modeOff]); c > 0 {
-		b.ReportMetric(c, "off-cpu-µs/req")
-		b.ReportMetric(median(cpus[modeTracer]), "tracer-cpu-µs/req")
-		b.ReportMetric(median(cpus[modeOn]), "on-cpu-µs/req")
+		b.ReportMetric(c, "off-cpu-us/req")
+		b.ReportMetric(median(cpus[modeTracer]), "tracer-cpu-us/req")
+		b.ReportMetric(median(cpus[modeOn]), "on-cpu-us/req")
 	}
 }
 
