@@ -140,6 +140,8 @@ func Metrics() []Metric {
 		{LabelOverflow, "counter", "Label values collapsed into _OTHER by a cardinality cap.", []string{LabelMetric, LabelLabel}, ""},
 		{CollectorPanics, "counter", "Panics of collectors registered through Observer.Registerer; their metrics are left out of that scrape.", nil, "Observer.Registerer"},
 		{ProfilingDropped, "counter", "Profiles not uploaded to Pyroscope, by reason.", []string{LabelReason}, "Config.Profiling"},
+		{FlightRecorderSnapshots, "counter", "Flight-recorder snapshots taken because a request broke its latency budget.", nil, "Config.FlightRecorder"},
+		{FlightRecorderSkipped, "counter", "Slow requests that took no flight-recorder snapshot, by reason (cooldown, busy, cap, error).", []string{LabelReason}, "Config.FlightRecorder"},
 	}
 }
 
