@@ -237,9 +237,9 @@ targets:
 
 // TestSpikeRecovery: a queue of capacity 50 req/s (20ms a request) takes 15 req/s, then 150
 // req/s for a second. The burst leaves 100 requests (2s of work) queued, which drain at
-// 1 - 0.3 = 0.7s of work per second: requests sent 2.7s after the burst wait less than about
-// 100ms again, so p99 (20ms service, the wait, and a busy machine's scheduling delays) is back
-// under 150ms about 2.7s after the burst.
+// 1 - 0.3 = 0.7s of work per second: requests sent about 2.5s after the burst wait less than
+// 280ms again, so p99 (20ms service plus the wait) is back under 300ms then. The threshold
+// sits well above the scheduling stalls of a busy machine.
 func TestSpikeRecovery(t *testing.T) {
 	srv := queueServer(t, 20*time.Millisecond)
 	sc, err := ParseScenario([]byte(`
@@ -247,7 +247,7 @@ stages:
   - {duration: 8s, rate: 15}
 bursts:
   - {at: 2s, duration: 1s, rate: 150}
-spike: {window: 1s, threshold: 150ms}
+spike: {window: 1s, threshold: 300ms}
 budget: "recovery<5s"
 targets:
   - {url: /}
@@ -264,8 +264,8 @@ targets:
 	}
 	sp := rep.Spikes[0]
 	t.Logf("%s", sp.summary())
-	if sp.Before > 75*time.Millisecond {
-		// The threshold (150ms) is meant to sit well above the noise; a machine whose
+	if sp.Before > 150*time.Millisecond {
+		// The threshold (300ms) is meant to sit well above the noise; a machine whose
 		// stalls reach half of it before the burst cannot tell the queue's recovery apart.
 		t.Logf("p99 before the burst is %v: too noisy a machine to check the recovery", sp.Before)
 		return
@@ -279,8 +279,8 @@ targets:
 		t.Logf("the generator fell behind, figures not checked: %s", rep.Generator.summary())
 		return
 	}
-	if !sp.Recovered || sp.Recovery < 2300*time.Millisecond || sp.Recovery > 3200*time.Millisecond {
-		t.Errorf("recovery %v (recovered %v), want about 2.7s", sp.Recovery, sp.Recovered)
+	if !sp.Recovered || sp.Recovery < 2100*time.Millisecond || sp.Recovery > 3100*time.Millisecond {
+		t.Errorf("recovery %v (recovered %v), want about 2.5s", sp.Recovery, sp.Recovered)
 	}
 	if sp.During.Requests < 135 || sp.During.Requests > 152 || sp.During.ErrorRate != 0 { // 150, less what a busy machine sends late
 		t.Errorf("during the burst: %+v", sp.During)
@@ -292,9 +292,9 @@ targets:
 	if o := rep.Judge(sc.Budget); !is(t, rep, o, Met) {
 		t.Errorf("outcome %v: %v %v", o, rep.Violations, rep.Inconclusive)
 	}
-	b, _ := ParseBudget("recovery<2s")
+	b, _ := ParseBudget("recovery<1500ms")
 	if v := b.Check(rep); len(v) != 1 || !strings.Contains(v[0].Got, "burst 1 (at 2s) took") {
-		t.Errorf("recovery<2s: %v", v)
+		t.Errorf("recovery<1500ms: %v", v)
 	}
 }
 
