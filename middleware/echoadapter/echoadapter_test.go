@@ -61,7 +61,7 @@ func TestAllocationsAdded(t *testing.T) {
 	with.Use(echoadapter.Middleware(middleware.WithRegisterer(prometheus.NewRegistry())))
 	routes(with)
 	allocs(with, "GET", "/users/1") // the first request creates its series
-	if b, w := allocs(bare, "GET", "/users/1"), allocs(with, "GET", "/users/1"); w > b {
+	if b, w := allocs(bare, "GET", "/users/1"), allocs(with, "GET", "/users/1"); w > b+slack() {
 		t.Fatalf("echo with a pass-through middleware: %v allocations per request, with the adapter %v", b, w)
 	}
 }
@@ -123,10 +123,20 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
 
+// slack is the allocations per request a comparison tolerates: none, but under the race detector
+// sync.Pool drops a quarter of what it is given, and the router's pools, the adapter's and the
+// middleware's then cost up to one allocation per request on average.
+func slack() float64 {
+	if raceEnabled {
+		return 1
+	}
+	return 0
+}
+
 func allocs(h http.Handler, method, path string) float64 {
 	w := &discard{h: http.Header{}}
 	r := httptest.NewRequest(method, path, nil)
-	return testing.AllocsPerRun(200, func() {
+	return testing.AllocsPerRun(1000, func() { // many runs: under -race sync.Pool drops some items
 		clear(w.h)
 		h.ServeHTTP(w, r)
 	})

@@ -1,0 +1,5 @@
+//go:build race
+
+package chiadapter_test
+
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build !race
+
+package echoadapter_test
+
+const raceEnabled = false

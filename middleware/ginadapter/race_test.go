@@ -1,0 +1,5 @@
+//go:build race
+
+package ginadapter_test
+
+const raceEnabled = true

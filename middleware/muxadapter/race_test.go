@@ -1,0 +1,5 @@
+//go:build race
+
+package muxadapter_test
+
+const raceEnabled = true
