@@ -53,7 +53,7 @@ accepted:
 		{"a bad percentage", "warn: ten%\n", "line 1: \"ten%\": not a percentage"},
 		{"a bad regexp names its line", "benchmarks:\n  - match: Handler\n  - match: \"(\"\n", "gate.yaml:3: benchmarks: match \"(\""},
 		{"a bad criticality", "benchmarks:\n  - match: X\n    criticality: urgent\n", "gate.yaml:2: benchmarks: criticality \"urgent\""},
-		{"an unknown rule field", "benchmarks:\n  - match: X\n    treshold: 5%\n", "gate.yaml: line 3: field treshold not found (known: match, threshold, warn, criticality)"},
+		{"an unknown rule field", "benchmarks:\n  - match: X\n    treshold: 5%\n", "gate.yaml: line 3: field treshold not found (known: match, unit, threshold, warn, criticality)"},
 		{"an acceptance needs a reason", "accepted:\n  - benchmark: X\n", "gate.yaml:2: accepted: benchmark \"X\": reason: required"},
 		{"an acceptance needs a benchmark", "accepted:\n  - reason: because\n", "gate.yaml:2: accepted: benchmark: required"},
 		{"alpha out of range", "alpha: 1.5\n", "gate.yaml: alpha 1.5: must be in (0, 1)"},
@@ -122,4 +122,37 @@ func FuzzParseConfig(f *testing.F) {
 			t.Errorf("parsed config does not validate: %v", err)
 		}
 	})
+}
+
+func TestRuleUnit(t *testing.T) {
+	cfg, err := ParseConfig([]byte("benchmarks:\n  - match: ^BenchmarkA$\n    unit: instructions/op\n    threshold: 2%\n  - match: ^BenchmarkA$\n    unit: sec/op\n    criticality: advisory\n"), "gate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if th, _, crit := cfg.levels("BenchmarkA", InstructionsUnit); th != 0.02 || crit != Critical {
+		t.Errorf("instructions: %v %v", th, crit)
+	}
+	if th, _, crit := cfg.levels("BenchmarkA", "sec/op"); th != DefaultThreshold || crit != Advisory {
+		t.Errorf("time: %v %v, want the default threshold, advisory", th, crit)
+	}
+}
+
+func TestApplyCalibrationKeepsTheFile(t *testing.T) {
+	in := []byte("# top comment\nalpha: 0.05\nbenchmarks:\n  - match: ^BenchmarkA$\n    unit: sec/op\n    threshold: 50%\n")
+	cals := []Calibration{{Benchmark: "BenchmarkA", Unit: "sec/op", Runs: 20, Spread: 0.1, Threshold: 0.2, Factor: 2, Count: 10, Windows: 22}}
+	out, err := ApplyCalibration(in, cals, "gate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if !strings.Contains(s, "# top comment") || !strings.Contains(s, "threshold: 20%") || strings.Contains(s, "50%") || strings.Count(s, "match:") != 1 {
+		t.Errorf("calibrated:\n%s", s)
+	}
+	cfg, err := ParseConfig(out, "gate.yaml")
+	if err != nil || cfg.Alpha != 0.05 {
+		t.Errorf("reparse: %v %v", cfg.Alpha, err)
+	}
 }

@@ -59,20 +59,30 @@ func (in Instructions) check(ctx context.Context) error {
 }
 
 // listBenchmarks runs bin once natively at one iteration per benchmark and returns the full
-// names (sub-benchmarks included, -GOMAXPROCS suffix stripped) that match bench, in order.
-func listBenchmarks(ctx context.Context, bin, dir, bench string) ([]string, error) {
+// names (sub-benchmarks included, -GOMAXPROCS suffix stripped) that match bench, in order,
+// and the configuration lines go test printed (goos, goarch, pkg, cpu), so that instruction
+// results name the same machine as timed ones.
+func listBenchmarks(ctx context.Context, bin, dir, bench string) ([]string, string, error) {
 	cmd := exec.CommandContext(ctx, bin, "-test.run=^$", "-test.bench="+bench, "-test.benchtime=1x", "-test.count=1")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("%s: listing benchmarks: %w\n%s", filepath.Base(bin), err, tail(out, 2000))
+		return nil, "", fmt.Errorf("%s: listing benchmarks: %w\n%s", filepath.Base(bin), err, tail(out, 2000))
 	}
 	var names []string
+	var header strings.Builder
 	seen := map[string]bool{}
 	br := benchfmt.NewReader(bytes.NewReader(out), filepath.Base(bin))
 	for br.Scan() {
 		if r, ok := br.Result().(*benchfmt.Result); ok {
+			if len(names) == 0 {
+				for _, k := range []string{"goos", "goarch", "pkg", "cpu"} {
+					if v := r.GetConfig(k); v != "" {
+						fmt.Fprintf(&header, "%s: %s\n", k, v)
+					}
+				}
+			}
 			n := baseName("Benchmark" + r.Name.String())
 			if !seen[n] {
 				seen[n] = true
@@ -80,7 +90,7 @@ func listBenchmarks(ctx context.Context, bin, dir, bench string) ([]string, erro
 			}
 		}
 	}
-	return names, nil
+	return names, header.String(), nil
 }
 
 // benchPattern turns a full benchmark name into a -test.bench pattern that matches it alone,
@@ -167,11 +177,12 @@ func (in Instructions) MeasureInstructions(ctx context.Context, bin, dir, bench 
 	if err := in.check(ctx); err != nil {
 		return nil, err
 	}
-	names, err := listBenchmarks(ctx, bin, dir, bench)
+	names, header, err := listBenchmarks(ctx, bin, dir, bench)
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
+	b.WriteString(header)
 	for _, name := range names {
 		v, err := in.measure(ctx, bin, dir, name)
 		if err != nil {
