@@ -122,3 +122,35 @@ func TestNewConfigDefaults(t *testing.T) {
 		t.Fatalf("a lenient invalid option must still be an error, got %v", err)
 	}
 }
+
+// TestLabelCapFullCollapsesAndLogsOnce: past the cap every new value collapses (counted), known
+// values stay, and a flood of new values writes one log line, not one per value.
+func TestLabelCapFullCollapsesAndLogsOnce(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	overflow, err := instrument.NewOverflowCounter(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	c := &instrument.LabelCap{Metric: "m", Label: "l", Max: 2, Overflow: overflow,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	for _, v := range []string{"a", "b"} {
+		if got := c.Admit(v); got != v {
+			t.Fatalf("Admit(%q) = %q under the cap", v, got)
+		}
+	}
+	for i := range 1000 {
+		if got := c.Admit("new" + strconv.Itoa(i)); got != catalog.OtherValue {
+			t.Fatalf("Admit of a new value past the cap = %q, want %s", got, catalog.OtherValue)
+		}
+	}
+	if got := c.Admit("a"); got != "a" {
+		t.Errorf("a known value past the cap became %q", got)
+	}
+	if got := testutil.ToFloat64(overflow.WithLabelValues("m", "l")); got != 1000 {
+		t.Errorf("overflow counter = %v, want 1000", got)
+	}
+	if n := strings.Count(logs.String(), "label cap reached"); n != 1 {
+		t.Errorf("%d log lines for 1000 collapsed values, want 1:\n%s", n, logs.String())
+	}
+}

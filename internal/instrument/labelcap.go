@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/ratelog"
 )
 
 // LabelCap admits at most Max distinct values of one label; later new values collapse into
@@ -20,9 +21,12 @@ type LabelCap struct {
 	Overflow      *prometheus.CounterVec
 	Logger        *slog.Logger
 
-	known   atomic.Pointer[map[string]struct{}]
-	mu      sync.Mutex
-	lastLog atomic.Int64
+	known atomic.Pointer[map[string]struct{}]
+	// full is set once Max values are known: from then on an unknown value collapses without
+	// the lock, so a flood of new values cannot serialise the requests on it.
+	full atomic.Bool
+	mu   sync.Mutex
+	log  ratelog.Limiter
 }
 
 // LogEvery is the shortest interval between two log lines of one LabelCap.
@@ -34,6 +38,10 @@ func (c *LabelCap) Admit(value string) string {
 		if _, ok := (*m)[value]; ok {
 			return value
 		}
+	}
+	if c.full.Load() {
+		c.collapsed(value)
+		return catalog.OtherValue
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -48,6 +56,7 @@ func (c *LabelCap) Admit(value string) string {
 		n = len(*old)
 	}
 	if n >= c.Max {
+		c.full.Store(true)
 		c.collapsed(value)
 		return catalog.OtherValue
 	}
@@ -66,16 +75,15 @@ func (c *LabelCap) collapsed(value string) {
 	if c.Overflow != nil {
 		c.Overflow.WithLabelValues(c.Metric, c.Label).Inc()
 	}
-	now := time.Now().UnixNano()
-	last := c.lastLog.Load()
-	if now-last < int64(LogEvery) || !c.lastLog.CompareAndSwap(last, now) {
+	suppressed, ok := c.log.AllowEvery(LogEvery)
+	if !ok {
 		return
 	}
 	if len(value) > 64 {
 		value = value[:64] + "..."
 	}
 	c.Logger.Warn("perfobs: label cap reached; value collapsed into "+catalog.OtherValue,
-		"metric", c.Metric, "label", c.Label, "value", value, "cap", c.Max)
+		"metric", c.Metric, "label", c.Label, "value", value, "cap", c.Max, ratelog.SuppressedKey, suppressed)
 }
 
 // NewOverflowCounter returns the counter of collapsed label values, registered on reg (or the
