@@ -11,11 +11,28 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
 )
+
+// echoService answers EmptyCall, and UnaryCall with the status its request asks for.
+type echoService struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+func (echoService) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
+	return &testpb.Empty{}, nil
+}
+
+func (echoService) UnaryCall(_ context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	if st := req.GetResponseStatus(); st.GetCode() != 0 {
+		return nil, status.Error(codes.Code(st.GetCode()), st.GetMessage())
+	}
+	return &testpb.SimpleResponse{}, nil
+}
 
 // A server and a client instrumented on one registry, over an in-memory connection.
 func ExampleNew() {
@@ -25,7 +42,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	srv := grpc.NewServer(grpcmw.ServerOptions(rec)...)
-	testpb.RegisterTestServiceServer(srv, testServer{})
+	testpb.RegisterTestServiceServer(srv, echoService{})
 	lis := bufconn.Listen(1 << 16)
 	go srv.Serve(lis)
 	defer srv.Stop()

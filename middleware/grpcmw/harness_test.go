@@ -1,11 +1,6 @@
 package grpcmw_test
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"sort"
 	"strings"
 	"testing"
@@ -14,13 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/testkit/grpctest"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
@@ -28,141 +20,20 @@ import (
 
 func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
 
-// Commands the test server understands in the request payload's body.
+// The test server is the project's one gRPC test service (internal/testkit/grpctest); these are
+// the payload commands it understands.
 const (
-	cmdPanic = "panic" // panic in the handler
-	cmdWait  = "wait"  // block until the call's context ends, then return its error
-	cmdSleep = "sleep" // sleep slowCall, then answer
-	cmdWrap  = "wrap"  // return the requested status wrapped in another error
-	cmdPlain = "plain" // return a plain (non-status) error
-	// cmdDeadline returns the error of a context whose deadline passed (a backend call timing out)
-	cmdDeadline = "deadline"
+	cmdPanic    = grpctest.Panic
+	cmdWait     = grpctest.Wait
+	cmdSleep    = grpctest.Sleep
+	cmdWrap     = grpctest.Wrap
+	cmdPlain    = grpctest.Plain
+	cmdDeadline = grpctest.Deadline
+	slowCall    = grpctest.SlowCall
 )
 
-const slowCall = 30 * time.Millisecond
-
-// testServer is a small implementation of the interop TestService.
-type testServer struct {
-	testpb.UnimplementedTestServiceServer
-}
-
-func body(p *testpb.Payload) string {
-	if p == nil {
-		return ""
-	}
-	return string(p.Body)
-}
-
-// statusErr returns the error a request asks for, nil for none.
-func statusErr(s *testpb.EchoStatus, cmd string) error {
-	if cmd == cmdPlain {
-		return errors.New("plain failure")
-	}
-	if s == nil || s.Code == 0 {
-		return nil
-	}
-	err := status.Error(codes.Code(s.Code), s.Message)
-	if cmd == cmdWrap {
-		return fmt.Errorf("looking it up: %w", err)
-	}
-	return err
-}
-
-func (testServer) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
-	return &testpb.Empty{}, nil
-}
-
-func (testServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	cmd := body(req.Payload)
-	switch cmd {
-	case cmdPanic:
-		panic("test handler panics")
-	case cmdWait:
-		<-ctx.Done()
-		return nil, ctx.Err()
-	case cmdSleep:
-		time.Sleep(slowCall)
-	case cmdDeadline:
-		backend, cancel := context.WithTimeout(ctx, time.Millisecond)
-		defer cancel()
-		<-backend.Done()
-		return nil, fmt.Errorf("backend: %w", backend.Err())
-	}
-	if err := statusErr(req.ResponseStatus, cmd); err != nil {
-		return nil, err
-	}
-	return &testpb.SimpleResponse{Payload: &testpb.Payload{Body: make([]byte, req.ResponseSize)}}, nil
-}
-
-func (testServer) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, stream grpc.ServerStreamingServer[testpb.StreamingOutputCallResponse]) error {
-	for _, p := range req.ResponseParameters {
-		time.Sleep(time.Duration(p.IntervalUs) * time.Microsecond)
-		if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, p.Size)}}); err != nil {
-			return err
-		}
-	}
-	if body(req.Payload) == cmdWait {
-		<-stream.Context().Done()
-		return stream.Context().Err()
-	}
-	return statusErr(req.ResponseStatus, body(req.Payload))
-}
-
-func (testServer) StreamingInputCall(stream grpc.ClientStreamingServer[testpb.StreamingInputCallRequest, testpb.StreamingInputCallResponse]) error {
-	var total int32
-	for {
-		req, err := stream.Recv()
-		if err == io.EOF {
-			return stream.SendAndClose(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: total})
-		}
-		if err != nil {
-			return err
-		}
-		total += int32(len(body(req.Payload)))
-	}
-}
-
-func (testServer) FullDuplexCall(stream grpc.BidiStreamingServer[testpb.StreamingOutputCallRequest, testpb.StreamingOutputCallResponse]) error {
-	for {
-		req, err := stream.Recv()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, p := range req.ResponseParameters {
-			if err := stream.Send(&testpb.StreamingOutputCallResponse{Payload: &testpb.Payload{Body: make([]byte, p.Size)}}); err != nil {
-				return err
-			}
-		}
-		if err := statusErr(req.ResponseStatus, body(req.Payload)); err != nil {
-			return err
-		}
-	}
-}
-
-// network is a way to connect a client to a server.
-type network struct {
-	name   string
-	listen func(t *testing.T) (net.Listener, string, []grpc.DialOption)
-}
-
-var networks = []network{
-	{"tcp", func(t *testing.T) (net.Listener, string, []grpc.DialOption) {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return lis, lis.Addr().String(), nil
-	}},
-	{"bufconn", func(*testing.T) (net.Listener, string, []grpc.DialOption) {
-		lis := bufconn.Listen(1 << 20)
-		return lis, "passthrough:///bufconn", []grpc.DialOption{
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		}
-	}},
-}
+// networks are the ways a client reaches the server: TCP on loopback and bufconn.
+var networks = grpctest.Networks
 
 // env is a running test server and a client connected to it.
 type env struct {
@@ -183,7 +54,7 @@ type setup struct {
 	register   func(*grpc.Server)
 }
 
-func start(t *testing.T, nw network, s setup) *env {
+func start(t *testing.T, nw grpctest.Network, s setup) *env {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	rec, err := grpcmw.New(append([]middleware.Option{middleware.WithRegisterer(reg)}, s.opts...)...)
@@ -195,32 +66,12 @@ func start(t *testing.T, nw network, s setup) *env {
 		sopts = append(sopts, grpcmw.ServerOptions(rec)...)
 	}
 	sopts = append(sopts, s.innerOpts...)
-	srv := grpc.NewServer(sopts...)
-	testpb.RegisterTestServiceServer(srv, testServer{})
-	if s.register != nil {
-		s.register(srv)
-	}
-	lis, target, dopts := nw.listen(t)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-
-	dopts = append(dopts, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	dopts = append(dopts, s.dialOpts...)
+	dopts := s.dialOpts
 	if !s.bareClient {
 		dopts = append(dopts, grpcmw.DialOptions(rec)...)
 	}
-	conn, err := grpc.NewClient(target, dopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &env{reg: reg, client: testpb.NewTestServiceClient(conn), conn: conn}
+	srv := grpctest.Start(t, grpctest.Config{Network: nw, Server: sopts, Dial: dopts, Register: s.register})
+	return &env{reg: reg, client: srv.Client, conn: srv.Conn}
 }
 
 // hist is one histogram series as gathered.

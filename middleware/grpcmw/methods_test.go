@@ -32,7 +32,7 @@ func unknownHandler(_ any, stream grpc.ServerStream) error {
 // UnknownServiceHandler: they all land in one rpc_method value, "_OTHER".
 func TestUnknownMethodsCollapse(t *testing.T) {
 	for _, nw := range networks {
-		t.Run(nw.name, func(t *testing.T) {
+		t.Run(string(nw), func(t *testing.T) {
 			e := start(t, nw, setup{serverOpts: []grpc.ServerOption{grpc.UnknownServiceHandler(unknownHandler)}, bareClient: true})
 			const n = 40
 			for i := range n {

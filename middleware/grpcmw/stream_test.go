@@ -135,7 +135,7 @@ func TestStreams(t *testing.T) {
 	}
 	for _, nw := range networks {
 		for _, tt := range tests {
-			t.Run(nw.name+"/"+tt.name, func(t *testing.T) {
+			t.Run(string(nw)+"/"+tt.name, func(t *testing.T) {
 				e := start(t, nw, setup{})
 				m, err := tt.run(context.Background(), e.client)
 				if err != io.EOF && err != nil && tt.client == "OK|" {
@@ -193,7 +193,7 @@ func TestClientStreamAbandoned(t *testing.T) {
 	}
 	for _, nw := range networks {
 		for _, tt := range tests {
-			t.Run(nw.name+"/"+tt.name, func(t *testing.T) {
+			t.Run(string(nw)+"/"+tt.name, func(t *testing.T) {
 				leaktest.Check(t)
 				e := start(t, nw, setup{})
 				ctx, cancel := context.WithCancel(context.Background())

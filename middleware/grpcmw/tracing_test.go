@@ -26,20 +26,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/testkit/oteltest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
 )
-
-// newTracing returns an SDK tracer provider that samples root spans and follows the parent's
-// decision otherwise (the spec's default), recording ended spans in memory.
-func newTracing(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
-	t.Helper()
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
-		sdktrace.WithSpanProcessor(sr))
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	return tp, sr
-}
 
 func spanAttrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
 	out := map[attribute.Key]string{}
@@ -194,8 +184,8 @@ func TestSpansAcrossTheWire(t *testing.T) {
 		}, want{methodDuplex, "CANCELLED", "CANCELLED", "", true}},
 	}
 	for _, nw := range networks {
-		t.Run(nw.name, func(t *testing.T) {
-			tp, sr := newTracing(t)
+		t.Run(string(nw), func(t *testing.T) {
+			tp, sr := oteltest.New(t)
 			var view handlerView
 			e := start(t, nw, setup{opts: []middleware.Option{middleware.WithTracerProvider(tp)},
 				serverOpts: []grpc.ServerOption{grpc.ChainUnaryInterceptor(recoverUnary)}, innerOpts: view.options()})
@@ -369,7 +359,7 @@ func TestSpansInProcess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tp, sr := newTracing(t)
+			tp, sr := oteltest.New(t)
 			rec, err := grpcmw.New(append([]middleware.Option{middleware.WithRegisterer(prometheus.NewRegistry()),
 				middleware.WithTracerProvider(tp)}, tt.opts...)...)
 			if err != nil {
@@ -454,7 +444,7 @@ func exemplarIDs(t *testing.T, g prometheus.Gatherer, name string) (traces, span
 // histograms, the server's span id on the server's and the client's on the client's, and the
 // OpenMetrics exposition shows them.
 func TestExemplarsFromSampledCalls(t *testing.T) {
-	tp, sr := newTracing(t)
+	tp, sr := oteltest.New(t)
 	e := start(t, networks[1], setup{opts: []middleware.Option{middleware.WithTracerProvider(tp)}})
 
 	unsampled := trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{

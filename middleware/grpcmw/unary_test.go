@@ -81,7 +81,7 @@ func TestUnaryCalls(t *testing.T) {
 	}
 	for _, nw := range networks {
 		for _, tt := range tests {
-			t.Run(nw.name+"/"+tt.name, func(t *testing.T) {
+			t.Run(string(nw)+"/"+tt.name, func(t *testing.T) {
 				e := start(t, nw, setup{serverOpts: []grpc.ServerOption{grpc.ChainUnaryInterceptor(recoverUnary)}})
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
