@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,32 +21,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/status"
 
 	"github.com/perfobs/perfobs-go/alerts"
 	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/promtest"
+	"github.com/perfobs/perfobs-go/internal/testkit/grpctest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
 	"github.com/perfobs/perfobs-go/runtimemetrics"
 )
-
-// rpcServer answers UnaryCall, failing one call in ten and sleeping a little.
-type rpcServer struct {
-	testpb.UnimplementedTestServiceServer
-	calls *atomic.Int64
-}
-
-func (s rpcServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
-	if s.calls.Add(1)%10 == 0 {
-		return nil, status.Error(codes.Unavailable, "try again")
-	}
-	return &testpb.SimpleResponse{}, nil
-}
 
 // startService runs an HTTP and a gRPC service instrumented by the middleware, with /metrics, and
 // drives load at both until the test ends. It returns the address Prometheus scrapes.
@@ -78,20 +61,9 @@ func startService(t *testing.T, job string) string {
 	srv := httptest.NewServer(outer)
 	t.Cleanup(srv.Close)
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...)))
-	testpb.RegisterTestServiceServer(gs, rpcServer{calls: new(atomic.Int64)})
-	go gs.Serve(lis)
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	rpc := testpb.NewTestServiceClient(conn)
+	rpc := grpctest.Start(t, grpctest.Config{
+		Server: []grpc.ServerOption{grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...))},
+	}).Client
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -115,8 +87,12 @@ func startService(t *testing.T, job string) string {
 	}()
 	go func() { // about 100 gRPC calls a second
 		defer wg.Done()
-		for ctx.Err() == nil {
-			rpc.UnaryCall(ctx, &testpb.SimpleRequest{})
+		for i := 1; ctx.Err() == nil; i++ {
+			cmd := "" // one call in ten fails
+			if i%10 == 0 {
+				cmd = grpctest.Fail
+			}
+			rpc.UnaryCall(ctx, &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(cmd)}})
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
