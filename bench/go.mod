@@ -112,3 +112,5 @@ replace github.com/perfobs/perfobs-go/middleware/ginadapter => ../middleware/gin
 replace github.com/perfobs/perfobs-go/middleware/muxadapter => ../middleware/muxadapter
 
 replace github.com/perfobs/perfobs-go/dashboards => ../dashboards
+
+replace github.com/perfobs/perfobs-go/internal/testkit => ../internal/testkit

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,14 +23,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/status"
 
 	"github.com/perfobs/perfobs-go/alerts"
 	"github.com/perfobs/perfobs-go/catalog"
 	"github.com/perfobs/perfobs-go/internal/promtest"
+	"github.com/perfobs/perfobs-go/internal/testkit/grpctest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/middleware/grpcmw"
 	"github.com/perfobs/perfobs-go/runtimemetrics"
@@ -52,39 +49,11 @@ type service struct {
 	faulty   bool
 	app      *httptest.Server // instrumented HTTP handlers
 	metrics  *httptest.Server // /metrics, not instrumented
-	grpcSrv  *grpc.Server
 	grpcConn *grpc.ClientConn
 }
 
 // instance is the Prometheus instance label of the service's series.
 func (s *service) instance() string { return strings.TrimPrefix(s.metrics.URL, "http://") }
-
-type testRPCServer struct {
-	testpb.UnimplementedTestServiceServer
-	faulty bool
-}
-
-func (r testRPCServer) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
-	return &testpb.Empty{}, nil
-}
-
-func (r testRPCServer) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	switch string(req.GetPayload().GetBody()) {
-	case "fail":
-		if r.faulty {
-			return nil, status.Error(codes.Internal, "injected failure")
-		}
-	case "slow":
-		if r.faulty {
-			select {
-			case <-time.After(slowRequest):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-	}
-	return &testpb.SimpleResponse{}, nil
-}
 
 // startService starts the service of job; extra options go to both the HTTP middleware and the
 // gRPC interceptor (the native-histogram test adds middleware.WithNativeHistograms).
@@ -123,23 +92,11 @@ func startService(t *testing.T, job string, faulty bool, extra ...middleware.Opt
 	s.metrics = httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	t.Cleanup(s.metrics.Close)
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...)))
-	testpb.RegisterTestServiceServer(s.grpcSrv, testRPCServer{faulty: faulty})
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = s.grpcSrv.Serve(lis)
-	}()
-	t.Cleanup(func() { s.grpcSrv.Stop(); <-served })
-	s.grpcConn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.grpcConn.Close() })
+	// The gRPC service fails and is slow on request ("fail", "slow") unless it is the clean twin.
+	s.grpcConn = grpctest.Start(t, grpctest.Config{
+		Service: &grpctest.Service{Clean: !faulty, SlowCall: slowRequest},
+		Server:  []grpc.ServerOption{grpc.ChainUnaryInterceptor(grpcmw.UnaryServerInterceptor(opts...))},
+	}).Conn
 	return s
 }
 

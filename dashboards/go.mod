@@ -10,6 +10,7 @@ require (
 	github.com/VictoriaMetrics/metricsql v0.87.3
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000
+	github.com/perfobs/perfobs-go/internal/testkit v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/middleware/grpcmw v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	go.opentelemetry.io/otel/sdk v1.47.0
@@ -43,3 +44,5 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/perfobs/perfobs-go/internal/testkit => ../internal/testkit

@@ -64,3 +64,5 @@ require (
 )
 
 replace github.com/perfobs/perfobs-go/perfobs => ../perfobs
+
+replace github.com/perfobs/perfobs-go/internal/testkit => ../internal/testkit
