@@ -1,5 +1,5 @@
 //go:build !race
 
-package ginadapter_test
+package routertest
 
 const raceEnabled = false

@@ -1,5 +1,5 @@
 //go:build race
 
-package echoadapter_test
+package routertest
 
 const raceEnabled = true

@@ -1,5 +1,0 @@
-//go:build !race
-
-package chiadapter_test
-
-const raceEnabled = false

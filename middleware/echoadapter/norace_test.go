@@ -1,5 +1,0 @@
-//go:build !race
-
-package echoadapter_test
-
-const raceEnabled = false

@@ -1,5 +1,0 @@
-//go:build race
-
-package ginadapter_test
-
-const raceEnabled = true

@@ -1,5 +1,0 @@
-//go:build race
-
-package muxadapter_test
-
-const raceEnabled = true
