@@ -13,10 +13,11 @@ replace github.com/perfobs/perfobs-go/dashboards => ../dashboards
 replace github.com/perfobs/perfobs-go/tools => ../tools
 
 require (
-	github.com/chromedp/chromedp v0.23.0
+	github.com/chromedp/chromedp v0.23.1
 	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/grafana/pyroscope-go v1.5.0
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000
+	github.com/perfobs/perfobs-go/internal/browsertest v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/internal/testkit v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/middleware/grpcmw v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/perfobs v0.0.0-00010101000000-000000000000
@@ -38,7 +39,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
@@ -72,3 +73,5 @@ require (
 )
 
 replace github.com/perfobs/perfobs-go/internal/testkit => ../internal/testkit
+
+replace github.com/perfobs/perfobs-go/internal/browsertest => ../internal/browsertest

@@ -9,9 +9,10 @@ replace github.com/perfobs/perfobs-go/dashboards => ../dashboards
 replace github.com/perfobs/perfobs-go/middleware/grpcmw => ../middleware/grpcmw
 
 require (
-	github.com/chromedp/chromedp v0.23.0
+	github.com/chromedp/chromedp v0.23.1
 	github.com/perfobs/perfobs-go v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/dashboards v0.0.0-00010101000000-000000000000
+	github.com/perfobs/perfobs-go/internal/browsertest v0.0.0-00010101000000-000000000000
 	github.com/perfobs/perfobs-go/perfobs v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
@@ -38,7 +39,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/campoy/embedmd v1.0.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
@@ -66,3 +67,5 @@ require (
 replace github.com/perfobs/perfobs-go/perfobs => ../perfobs
 
 replace github.com/perfobs/perfobs-go/internal/testkit => ../internal/testkit
+
+replace github.com/perfobs/perfobs-go/internal/browsertest => ../internal/browsertest

@@ -1,62 +1,22 @@
 package canary_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/perfobs/perfobs-go/internal/browsertest"
+)
 
 // checkHTMLInBrowser opens the --html report in headless Chromium and checks that each chart
 // draws both sides' curves in both panels (CDF and tail) with real extent, that nothing failed to
-// load, and that the page made no console error. It leaves a screenshot in $PERFOBS_ARTIFACTS (or
-// a temp dir).
+// load, and that the page made no console error. It leaves a screenshot in the test's artifact
+// directory (go test -artifacts).
 func checkHTMLInBrowser(t *testing.T, file string, charts int) {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s: %v: install it with scripts/install-tools (the Debian package chromium)", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1300, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	tctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
-	if err := chromedp.Do(tctx); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	messages := chromedp.Console(tctx)
-	var mu sync.Mutex
-	var problems []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				problems = append(problems, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	if err := chromedp.Do(tctx, chromedp.Navigate("file://"+file), chromedp.WaitVisible(chromedp.CSS(`svg polyline`))); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
+	b := browsertest.Start(t, browsertest.Options{Width: 1300, Height: 900})
+	b.Do(t, chromedp.Navigate("file://"+file), chromedp.WaitVisible(chromedp.CSS(`svg polyline`)))
+	tctx := b.Context()
 	// Each polyline's rendered box: width across most of the axis, some height, at least 5 points.
 	type line struct {
 		Panel, Side   string
@@ -85,27 +45,8 @@ func checkHTMLInBrowser(t *testing.T, file string, charts int) {
 	if resources != 0 {
 		t.Errorf("the page loaded %d resources; it must be self-contained", resources)
 	}
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	dir := os.Getenv("PERFOBS_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(dir, "canary-html.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", shot, len(png))
-	time.Sleep(200 * time.Millisecond) // let the last console events arrive
-	cancelT()
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
+	b.Screenshot(t, "canary-html.png")
+	problems := b.ConsoleProblems()
 	for _, p := range problems {
 		t.Errorf("browser console: %s", p)
 	}

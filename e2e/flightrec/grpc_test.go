@@ -15,7 +15,9 @@ import (
 	"github.com/perfobs/perfobs-go/perfobs/tracesummary"
 )
 
-type sleepyServer struct{ testpb.UnimplementedTestServiceServer }
+type sleepyServer struct {
+	testpb.UnimplementedTestServiceServer
+}
 
 func (sleepyServer) EmptyCall(ctx context.Context, _ *testpb.Empty) (*testpb.Empty, error) {
 	time.Sleep(60 * time.Millisecond)

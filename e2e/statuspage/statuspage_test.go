@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/perfobs/perfobs-go/internal/browsertest"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/middleware"
 	"github.com/perfobs/perfobs-go/perfobs"
@@ -26,10 +25,7 @@ import (
 
 func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
 
-const (
-	chromiumPath = "/usr/bin/chromium"
-	evilRoute    = `<img src=x onerror=alert(1)>`
-)
+const evilRoute = `<img src=x onerror=alert(1)>`
 
 // service is the instrumented service of the test and the private listener of its
 // DebugHandler.
@@ -97,37 +93,6 @@ func load(t *testing.T, base string) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
-// browser starts headless Chromium with a profile of its own and nothing that phones home.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s: %v: install Chromium with scripts/install-tools (Debian package chromium)", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.WindowSize(1400, 2000),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc() // waits for the browser to exit
-	})
-	return ctx
-}
-
 // waitSnapshot waits until the flight recorder lists a snapshot (it writes them in the
 // background).
 func waitSnapshot(t *testing.T, debugURL string) {
@@ -185,28 +150,9 @@ func TestStatusPageInChromium(t *testing.T) {
 	svc, debug := service(t, spans)
 	load(t, svc.URL)
 	waitSnapshot(t, debug.URL)
-	ctx := browser(t)
-
-	// Subscribe to the console before the page loads, and read it in the background.
-	consoleCtx, stopConsole := context.WithCancel(ctx)
-	messages := chromedp.Console(consoleCtx)
-	var problems []string
-	consoleDone := make(chan struct{})
-	go func() {
-		defer close(consoleDone)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning || m.IsException() {
-				problems = append(problems, fmt.Sprintf("%s (%s %s)", m, m.Source, m.URL))
-			}
-		}
-	}()
-
-	if err := chromedp.Do(ctx, chromedp.Navigate(debug.URL+"/debug/perfobs/"), chromedp.WaitVisible(chromedp.ID("service"))); err != nil {
-		t.Fatal(err)
-	}
+	b := browsertest.Start(t, browsertest.Options{Width: 1400, Height: 2000, Warnings: true})
+	b.Do(t, chromedp.Navigate(debug.URL+"/debug/perfobs/"), chromedp.WaitVisible(chromedp.ID("service")))
+	ctx := b.Context()
 	title := run(t, ctx, chromedp.Title())
 	rows := run(t, ctx, chromedp.Evaluate[[]row](readRows))
 	imgs := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('img, script').length`))
@@ -216,16 +162,8 @@ func TestStatusPageInChromium(t *testing.T) {
 	snapshots := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#traces-table table.trace').length`))
 	snapshotLinks := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#traces-table a')).map(a => a.getAttribute('href'))`))
 	run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('details').forEach(d => d.open = true), 0`)) // histograms in the screenshot
-	shot := run(t, ctx, chromedp.FullScreenshot(100))
-	time.Sleep(300 * time.Millisecond) // late console messages
-	stopConsole()
-	<-consoleDone
-
-	shotPath := filepath.Join(t.ArtifactDir(), "statuspage.png")
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot (%d bytes): %s", len(shot), shotPath)
+	b.Screenshot(t, "statuspage.png")
+	problems := b.ConsoleProblems()
 
 	if !strings.HasPrefix(title, "checkout") {
 		t.Errorf("title %q", title)

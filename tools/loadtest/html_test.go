@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,87 +17,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/perfobs/perfobs-go/internal/browsertest"
 	"github.com/perfobs/perfobs-go/middleware"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// artifactDir is where screenshots go: $PERFOBS_ARTIFACTS when set, else a temp dir.
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("PERFOBS_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
-
 // browse opens a file in headless Chromium, waits for the page's script to have counted the
-// points, calls check (which reads the DOM with chromedp.Run), writes a screenshot, and
-// fails on any console error or uncaught exception.
+// points, calls check (which reads the DOM with chromedp.Run), writes a screenshot (kept with
+// go test -artifacts), and fails on any console error or uncaught exception.
 func browse(t *testing.T, file, shot string, check func(ctx context.Context) error) {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s: %v: install it with scripts/install-tools (the Debian package chromium)", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(900, 1200),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	tctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
-	// Start the browser, then subscribe to the console before the page loads.
-	if err := chromedp.Do(tctx); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	messages := chromedp.Console(tctx)
-	var mu sync.Mutex
-	var problems []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				problems = append(problems, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	if err := chromedp.Do(tctx, chromedp.Navigate("file://"+file), chromedp.WaitVisible(chromedp.CSS(`body[data-rendered-points]`))); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	if err := check(tctx); err != nil {
+	b := browsertest.Start(t, browsertest.Options{Width: 900, Height: 1200})
+	b.Do(t, chromedp.Navigate("file://"+file), chromedp.WaitVisible(chromedp.CSS(`body[data-rendered-points]`)))
+	if err := check(b.Context()); err != nil {
 		t.Fatalf("reading the page: %v", err)
 	}
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	path := filepath.Join(artifactDir(t), shot)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", path, len(png))
-	if len(png) < 10000 {
+	if png := b.Screenshot(t, shot); len(png) < 10000 {
 		t.Errorf("screenshot of %d bytes: the page looks empty", len(png))
 	}
-	time.Sleep(200 * time.Millisecond) // let the last console events arrive
-	cancelT()
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
+	if problems := b.ConsoleProblems(); len(problems) > 0 {
 		t.Errorf("the console reported errors: %q", problems)
 	}
 }
