@@ -82,8 +82,16 @@ func (r *Report) writeTable(w io.Writer) error {
 func (r *Report) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Benchmark gate: %s\n\n", r.summaryLine())
-	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
-	b.WriteString("|" + strings.Repeat(" --- |", len(header)) + "\n")
+	shown := 0
+	for _, row := range r.Rows {
+		if row.Verdict != Pass || row.Significant {
+			shown++
+		}
+	}
+	if shown > 0 {
+		b.WriteString("| " + strings.Join(header, " | ") + " |\n")
+		b.WriteString("|" + strings.Repeat(" --- |", len(header)) + "\n")
+	}
 	hidden := 0
 	for _, row := range r.Rows {
 		// A pull request comment lists what changed: a passing row without a significant
@@ -102,7 +110,10 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 		}
 		b.WriteString("| " + strings.Join(c, " | ") + " |\n")
 	}
-	if hidden > 0 {
+	switch {
+	case shown == 0:
+		fmt.Fprintf(&b, "No significant change (%d rows).\n", hidden)
+	case hidden > 0:
 		fmt.Fprintf(&b, "\n%d more without a significant change.\n", hidden)
 	}
 	for _, n := range r.Notes {
