@@ -4,7 +4,7 @@
 #   1. detection: for each planted slowdown, 10 runs per side interleaved with the base, the
 #      p-value and the measured delta, in time (sec/op) and in instructions (instructions/op);
 #   2. false positives: perfobs gate calibrate, 20 A/A rounds, windows of 10 runs per side.
-# Prints a table; takes about 15 minutes on a 2-core machine (valgrind is most of it).
+# Prints a table; takes 15 to 25 minutes on the shared 2-core machine (valgrind is most of it).
 # Run from tools/: perfgate/testdata/measure.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
