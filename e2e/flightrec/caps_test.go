@@ -119,7 +119,17 @@ func TestKeepAndMemoryCap(t *testing.T) {
 		s.get(t, "/slow", fmt.Sprintf("%032x", i+1))
 		time.Sleep(15 * time.Millisecond) // let the writer finish, so that most requests get their own
 	}
+	// The last snapshot is written in the background and may evict an older one: wait until the
+	// counters stop moving, so that the list read next is the one whose files stay.
 	taken, skipped := counters(t, s)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		t2, s2 := counters(t, s)
+		if t2 == taken && fmt.Sprint(s2) == fmt.Sprint(skipped) {
+			break
+		}
+		taken, skipped = t2, s2
+	}
 	list := s.traces(t)
 	var total int64
 	for _, e := range list {
