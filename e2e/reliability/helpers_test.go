@@ -5,12 +5,10 @@ import (
 	"flag"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"runtime/metrics"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,68 +71,6 @@ func newIngest(t testing.TB) *ingest {
 	}))
 	t.Cleanup(in.Close)
 	return in
-}
-
-// blackHole accepts connections and reads from them, never answering: the worst backend, one
-// that neither fails nor finishes.
-type blackHole struct {
-	ln       net.Listener
-	mu       sync.Mutex
-	conns    []net.Conn
-	wg       sync.WaitGroup
-	accepted atomic.Int64
-}
-
-func newBlackHole(t testing.TB) *blackHole {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &blackHole{ln: ln}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b.accepted.Add(1)
-			b.mu.Lock()
-			b.conns = append(b.conns, c)
-			b.mu.Unlock()
-			b.wg.Add(1)
-			go func() {
-				defer b.wg.Done()
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	t.Cleanup(b.close)
-	return b
-}
-
-func (b *blackHole) addr() string { return b.ln.Addr().String() }
-
-func (b *blackHole) close() {
-	b.ln.Close()
-	b.mu.Lock()
-	for _, c := range b.conns {
-		c.Close()
-	}
-	b.mu.Unlock()
-	b.wg.Wait()
-}
-
-// refusedAddr returns a loopback address where nothing listens: connections are refused.
-func refusedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // family returns the metric family name from g, or nil.

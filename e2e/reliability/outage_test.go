@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perfobs/perfobs-go/internal/deadend"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/perfobs"
 )
@@ -119,11 +120,11 @@ done:
 func outage(t *testing.T) {
 	leaktest.Check(t, leaktest.WithTimeout(15*time.Second))
 	healthy := newIngest(t)
-	hole := newBlackHole(t)
+	hole := deadend.NewBlackHole(t)
 	phases := []phase{
 		runPhase(t, "healthy", healthy.URL),
-		runPhase(t, "refused", "http://"+refusedAddr(t)),
-		runPhase(t, "black-holed", "http://"+hole.addr()),
+		runPhase(t, "refused", "http://"+deadend.Refused(t)),
+		runPhase(t, "black-holed", "http://"+hole.Addr()),
 		runPhase(t, "healthy", healthy.URL),
 	}
 	h1, refused, holed, h2 := phases[0], phases[1], phases[2], phases[3]

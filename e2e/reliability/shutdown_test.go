@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perfobs/perfobs-go/internal/deadend"
 	"github.com/perfobs/perfobs-go/leaktest"
 	"github.com/perfobs/perfobs-go/perfobs"
 )
@@ -67,8 +68,8 @@ func (l *load) end() {
 // meanwhile, none slowly; nothing panicked, and no goroutine is left in the end.
 func TestShutdownBoundedWhenBackendsHang(t *testing.T) {
 	leaktest.Check(t, leaktest.WithTimeout(15*time.Second))
-	pyroscope, otlp := newBlackHole(t), newBlackHole(t)
-	obs, err := perfobs.Start(context.Background(), everyFeature("hang", "http://"+pyroscope.addr(), "http://"+otlp.addr()))
+	pyroscope, otlp := deadend.NewBlackHole(t), deadend.NewBlackHole(t)
+	obs, err := perfobs.Start(context.Background(), everyFeature("hang", "http://"+pyroscope.Addr(), "http://"+otlp.Addr()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +80,9 @@ func TestShutdownBoundedWhenBackendsHang(t *testing.T) {
 	defer a.close()
 	l := startLoad(a)
 	time.Sleep(1500 * time.Millisecond) // an upload and a push are stuck by now
-	if pyroscope.accepted.Load() == 0 || otlp.accepted.Load() == 0 {
+	if pyroscope.Accepted() == 0 || otlp.Accepted() == 0 {
 		t.Errorf("the black holes accepted %d (pyroscope) and %d (OTLP) connections: nothing was stuck",
-			pyroscope.accepted.Load(), otlp.accepted.Load())
+			pyroscope.Accepted(), otlp.Accepted())
 	}
 
 	servedBefore := l.ok.Load()
@@ -145,9 +146,9 @@ func TestShutdownBoundedWhenBackendsHang(t *testing.T) {
 // exporter itself when Shutdown's context ends, and bounds the retries.
 func TestShutdownLeavesNothingRunningWhenBackendsHang(t *testing.T) {
 	leaktest.Check(t, leaktest.WithTimeout(15*time.Second))
-	pyroscope, otlp := newBlackHole(t), newBlackHole(t)
+	pyroscope, otlp := deadend.NewBlackHole(t), deadend.NewBlackHole(t)
 	before := leaktest.IgnoreCurrent() // the black holes' own goroutines
-	obs, err := perfobs.Start(context.Background(), everyFeature("hang", "http://"+pyroscope.addr(), "http://"+otlp.addr()))
+	obs, err := perfobs.Start(context.Background(), everyFeature("hang", "http://"+pyroscope.Addr(), "http://"+otlp.Addr()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/perfobs/perfobs-go/catalog"
+	"github.com/perfobs/perfobs-go/internal/deadend"
 	"github.com/perfobs/perfobs-go/leaktest"
 )
 
@@ -33,39 +33,9 @@ func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-// blackHole accepts connections and never answers: a profiling server that hangs.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+// blackHole is the URL of a server that accepts connections and never answers: a profiling
+// server that hangs.
+func blackHole(t *testing.T) string { return deadend.NewBlackHole(t).URL() }
 
 // TestProfilingShutdownBoundedByContext is pyroscope-go's Stop hanging on a server that never
 // answers: shutdown must return soon after its context ends, with an error, and leave nothing.
@@ -282,13 +252,7 @@ func TestUploaderCountsDrops(t *testing.T) {
 		check  func(t *testing.T, got map[string]float64, n int)
 	}{
 		{"server refuses: upload errors", func(t *testing.T) string {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close()
-			return "http://" + addr
+			return "http://" + deadend.Refused(t)
 		}, 5, map[string]float64{catalog.ReasonQueueFull: 0, catalog.ReasonUploadError: 5, catalog.ReasonShutdown: 0}, nil},
 		{"server hangs: queue full, then shutdown", blackHole, 100, nil, func(t *testing.T, got map[string]float64, n int) {
 			// Two in flight and 16 queued at most; the rest found the queue full. Shutdown's
