@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
 	"github.com/perfobs/perfobs-go/alerts"
@@ -162,33 +159,13 @@ func recordingSelectors(t *testing.T, paths []string, job string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rf struct {
-			Groups []struct {
-				Rules []struct {
-					Record string            `yaml:"record"`
-					Labels map[string]string `yaml:"labels"`
-				} `yaml:"rules"`
-			} `yaml:"groups"`
+		recs, err := promtest.Recordings(data)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
 		}
-		if err := yaml.Unmarshal(data, &rf); err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range rf.Groups {
-			for _, r := range g.Rules {
-				if r.Record == "" {
-					continue
-				}
-				l := maps.Clone(r.Labels)
-				if l == nil {
-					l = map[string]string{}
-				}
-				l["job"] = job
-				var sel []string
-				for _, k := range slices.Sorted(maps.Keys(l)) {
-					sel = append(sel, k+"="+strconv.Quote(l[k]))
-				}
-				out = append(out, r.Record+"{"+strings.Join(sel, ",")+"}")
-			}
+		for _, r := range recs {
+			r.Labels["job"] = job
+			out = append(out, r.Selector())
 		}
 	}
 	return out

@@ -3,13 +3,11 @@ package alerts_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
@@ -132,32 +129,15 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		ruleFiles = append(ruleFiles, p)
-		var rf struct {
-			Groups []struct {
-				Rules []struct {
-					Record string            `yaml:"record"`
-					Labels map[string]string `yaml:"labels"`
-				} `yaml:"rules"`
-			} `yaml:"groups"`
+		recs, err := promtest.Recordings(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
-		if err := yaml.Unmarshal(data, &rf); err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range rf.Groups {
-			for _, r := range g.Rules {
-				if r.Record == "" {
-					continue
-				}
-				l := maps.Clone(r.Labels)
-				if _, ok := l[catalog.LabelService]; !ok {
-					l["job"] = "shop" // a shipped per-job rule
-				}
-				var sel []string
-				for _, k := range slices.Sorted(maps.Keys(l)) {
-					sel = append(sel, k+"="+strconv.Quote(l[k]))
-				}
-				recordings = append(recordings, r.Record+"{"+strings.Join(sel, ",")+"}")
+		for _, r := range recs {
+			if _, ok := r.Labels[catalog.LabelService]; !ok {
+				r.Labels["job"] = "shop" // a shipped per-job rule
 			}
+			recordings = append(recordings, r.Selector())
 		}
 	}
 	for _, f := range files {

@@ -239,3 +239,34 @@ func TestJaegerStarts(t *testing.T) {
 		t.Error("Trace of an unknown id: no error")
 	}
 }
+
+func TestRecordings(t *testing.T) {
+	file := []byte(`groups:
+- name: g
+  rules:
+  - record: a:rate5m
+    expr: sum(rate(x[5m]))
+    labels: {slo: web, service: shop}
+  - alert: A
+    expr: up == 0
+  - record: b:ratio
+    expr: vector(1)
+`)
+	got, err := promtest.Recordings(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d recordings, want 2 (the alert is not one): %+v", len(got), got)
+	}
+	got[1].Labels["job"] = "shop" // the labels of a rule without any can be added to
+	want := []string{`a:rate5m{service="shop",slo="web"}`, `b:ratio{job="shop"}`}
+	for i, r := range got {
+		if s := r.Selector(); s != want[i] {
+			t.Errorf("selector %d = %s, want %s", i, s, want[i])
+		}
+	}
+	if _, err := promtest.Recordings([]byte("groups: [")); err == nil {
+		t.Error("a broken rule file parsed")
+	}
+}
